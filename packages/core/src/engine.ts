@@ -1,0 +1,130 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { DEFAULT_OPTIONS } from './options.ts'
+import { Scope, type ScopeHost } from './scope.ts'
+import type { Site } from './stack.ts'
+import { installTrackers } from './trackers/index.ts'
+import type { ResolvedOptions } from './types.ts'
+
+/** Carried through a wrapped call (fetch, new WebSocket) so channel events fired later know their call site. */
+export interface CallContext {
+  site: Site
+  /** Set by the undici tracker when the call's request is created. */
+  onUndiciRequest?: (request: object) => void
+}
+
+/**
+ * The process-wide tracker set. One per process even with two copies of netsan loaded:
+ * it lives under a versioned global symbol, and installation is reference-counted.
+ */
+export class Engine implements ScopeHost {
+  options: ResolvedOptions
+  readonly owners = new AsyncLocalStorage<Scope>()
+  readonly calls = new AsyncLocalStorage<CallContext>()
+  readonly runScope: Scope
+  /** Extra realms whose globals (fetch, WebSocket, dispatchers) are watched: Jest's sandbox. */
+  readonly globals = new Set<typeof globalThis>([globalThis])
+  private readonly active: Scope[] = []
+  private readonly endHooks = new Set<(scope: Scope) => void>()
+  private readonly globalHooks = new Set<(g: typeof globalThis) => () => void>()
+  private readonly globalUndo = new Map<typeof globalThis, (() => void)[]>()
+  private undo: (() => void) | undefined
+  private users = 0
+
+  constructor(options: ResolvedOptions) {
+    this.options = options
+    this.runScope = new Scope(this, 'run', 'run', undefined)
+  }
+
+  /** The scope that owns what is being created now. */
+  current(): Scope {
+    const s = this.owners.getStore()
+    if (s) return s.live()
+    return this.active.at(-1) ?? this.runScope
+  }
+
+  enter(scope: Scope): void {
+    if (scope.type !== 'run') this.active.push(scope)
+  }
+
+  leave(scope: Scope): void {
+    const i = this.active.lastIndexOf(scope)
+    if (i !== -1) this.active.splice(i, 1)
+    if (this.owners.getStore() === scope && scope.parent) this.owners.enterWith(scope.parent.live())
+  }
+
+  runIn<T>(scope: Scope, fn: () => T): T {
+    return this.owners.run(scope, fn)
+  }
+
+  enterWith(scope: Scope): void {
+    this.owners.enterWith(scope)
+  }
+
+  scopeEnded(scope: Scope): void {
+    for (const hook of this.endHooks) hook(scope)
+  }
+
+  onScopeEnd(hook: (scope: Scope) => void): () => void {
+    this.endHooks.add(hook)
+    return () => this.endHooks.delete(hook)
+  }
+
+  /** Trackers that patch per-realm globals register here; they run for every watched realm. */
+  onGlobal(hook: (g: typeof globalThis) => () => void): () => void {
+    this.globalHooks.add(hook)
+    for (const g of this.globals) this.applyGlobalHook(g, hook)
+    return () => this.globalHooks.delete(hook)
+  }
+
+  private applyGlobalHook(g: typeof globalThis, hook: (g: typeof globalThis) => () => void): void {
+    const list = this.globalUndo.get(g) ?? []
+    list.push(hook(g))
+    this.globalUndo.set(g, list)
+  }
+
+  /** Watches another realm's globals (Jest's vm context); returns the undo. */
+  watchGlobal(g: typeof globalThis): () => void {
+    if (this.globals.has(g)) return () => {}
+    this.globals.add(g)
+    for (const hook of this.globalHooks) this.applyGlobalHook(g, hook)
+    return () => {
+      this.globals.delete(g)
+      for (const u of (this.globalUndo.get(g) ?? []).reverse()) u()
+      this.globalUndo.delete(g)
+    }
+  }
+
+  acquire(): void {
+    if (this.users++ === 0) this.undo = installTrackers(this)
+  }
+
+  release(): void {
+    if (this.users === 0) return
+    if (--this.users === 0) {
+      this.undo?.()
+      this.undo = undefined
+      for (const [g, list] of this.globalUndo) {
+        for (const u of list.reverse()) u()
+        if (g !== globalThis) this.globals.delete(g)
+      }
+      this.globalUndo.clear()
+    }
+  }
+
+  get installed(): boolean {
+    return this.users > 0
+  }
+}
+
+const KEY = Symbol.for('netsan.engine.v1')
+
+/** The one engine of this process, shared by every copy of netsan. */
+export function getEngine(): Engine {
+  const g = globalThis as unknown as Record<symbol, Engine | undefined>
+  let engine = g[KEY]
+  if (!engine) {
+    engine = new Engine({ ...DEFAULT_OPTIONS, root: process.cwd() })
+    Object.defineProperty(g, KEY, { value: engine, configurable: true })
+  }
+  return engine
+}

@@ -1,0 +1,96 @@
+/**
+ * netsan: a network-leak sanitizer for test runners.
+ * The public API lives here; everything else is internal.
+ */
+import { getEngine } from './engine.ts'
+import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
+import { formatLeaks } from './format.ts'
+import { resolveOptions } from './options.ts'
+import type { Scope } from './scope.ts'
+import { LEAK_KINDS, type Leak, type LeakKind, type NetsanOptions } from './types.ts'
+
+export type { ErrorCode } from './errors.ts'
+export { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
+export type { Colors, FormatOptions, Subject } from './format.ts'
+export { formatLeaks, formatSuppressed, mergeLeaks } from './format.ts'
+export { FIXES, KIND_WORDS } from './kinds.ts'
+export { DEFAULT_OPTIONS, modeFromEnv, resolveOptions } from './options.ts'
+export { redactUrl } from './redact.ts'
+export type { Scope } from './scope.ts'
+export type { FileRecord, Outcome, SessionInit } from './session.ts'
+export { createSession, reportPathFor, Session } from './session.ts'
+export { addOwnDirectory } from './stack.ts'
+export type {
+  BodiesPolicy,
+  ChurnOptions,
+  ConnectionStats,
+  Frame,
+  IgnoreRule,
+  Leak,
+  LeakKind,
+  Mode,
+  NetsanOptions,
+  ResolvedOptions,
+  ScopeResult,
+  SharedPoolsPolicy,
+  Suppressed,
+} from './types.ts'
+export { LEAK_KINDS } from './types.ts'
+
+/**
+ * Starts a scope for any runner (node:test, mocha): what the current async flow creates from now on
+ * belongs to it. `await scope.end()` settles and returns the leaks; nest with `scope.track()`.
+ */
+export function track(options?: NetsanOptions): Scope {
+  const engine = getEngine()
+  const resolved = resolveOptions(options)
+  if (!engine.installed) engine.options = resolved
+  engine.acquire()
+  const scope = engine.current().track('track()')
+  const end = scope.finish.bind(scope)
+  scope.finish = async () => {
+    try {
+      return await end()
+    } finally {
+      engine.release()
+    }
+  }
+  return scope
+}
+
+function currentScope(what: string): Scope {
+  const engine = getEngine()
+  if (!engine.installed) {
+    throw new NetsanError(
+      ErrorCodes.NO_SCOPE,
+      `netsan: ${what} needs netsan to be active: use testEnvironment/environment 'netsan', or call track() first`,
+    )
+  }
+  return engine.current()
+}
+
+/** Settles, then throws a `LeakError` if the current test has open network resources. */
+export async function expectNoLeakedConnections(options: { kinds?: LeakKind[] } = {}): Promise<void> {
+  const scope = currentScope('expectNoLeakedConnections()')
+  let kinds: Set<LeakKind> | undefined
+  if (options.kinds !== undefined) kinds = new Set(resolveOptions({ kinds: options.kinds }).kinds)
+  const { leaks } = await scope.check(kinds)
+  if (leaks.length > 0) {
+    const message = formatLeaks({ type: scope.type === 'test' ? 'test' : 'scope', name: scope.name }, leaks)
+    throw new LeakError(message, leaks)
+  }
+}
+
+/** Lets the current test keep resources of `kind` open; the reason is required and printed. */
+export function allowLeaks(kind: LeakKind, reason: string): void {
+  if (!LEAK_KINDS.includes(kind)) {
+    throw new NetsanError(
+      ErrorCodes.INVALID_OPTION,
+      `netsan: allowLeaks() got kind ${JSON.stringify(kind)}; allowed: ${LEAK_KINDS.join(', ')}`,
+    )
+  }
+  currentScope('allowLeaks()').allow(kind, reason)
+}
+
+export type { Leak as NetsanLeak }
+void LeakError

@@ -1,0 +1,74 @@
+import type { Site } from './stack.ts'
+import type { LeakKind } from './types.ts'
+
+/** Which scope end judges a resource: its own test's, or the enclosing file's. */
+export type CheckAt = 'test' | 'file'
+
+/**
+ * One tracked network resource. Trackers create these and keep the fields current;
+ * the scope that owns it decides at its end whether it leaked.
+ */
+export class Resource {
+  kind: LeakKind
+  checkAt: CheckAt
+  site: Site
+  owner: ResourceOwner
+  /** Redacted origin (`http://127.0.0.1:8080`), when known. */
+  origin: string | undefined
+  describe: () => string
+  /** Open here means "would be a leak if the scope ended now". */
+  isOpen: () => boolean
+  /** Resolves the settle wait early; resources without events are judged by state alone. */
+  whenClosed: ((done: () => void) => void) | undefined
+  close: (() => void) | undefined
+  /** A fix more specific than the kind's default (node:http bodies, http.Agent pools). */
+  fix: string | undefined
+  /** Set once reported, so the file end does not report it a second time. */
+  reported = false
+  /** The test that opened it, kept when a file-level resource moves up to its file. */
+  openedIn: string | undefined
+
+  constructor(init: {
+    kind: LeakKind
+    checkAt: CheckAt
+    site: Site
+    owner: ResourceOwner
+    origin?: string | undefined
+    describe: () => string
+    isOpen: () => boolean
+    whenClosed?: ((done: () => void) => void) | undefined
+    close?: (() => void) | undefined
+    fix?: string | undefined
+  }) {
+    this.kind = init.kind
+    this.checkAt = init.checkAt
+    this.site = init.site
+    this.owner = init.owner
+    this.origin = init.origin
+    this.describe = init.describe
+    this.isOpen = init.isOpen
+    this.whenClosed = init.whenClosed
+    this.close = init.close
+    this.fix = init.fix
+    this.openedIn = undefined
+    init.owner.add(this)
+  }
+
+  /** Called by trackers on a close event: the ledger forgets it, so it can be collected. */
+  release(): void {
+    this.owner.remove(this)
+  }
+
+  /** Hands the resource to another scope (a file-level resource moving up at its test's end). */
+  moveTo(owner: ResourceOwner): void {
+    this.owner.remove(this)
+    this.owner = owner
+    owner.add(this)
+  }
+}
+
+/** Minimal view of a scope that a resource needs; the real class is in scope.ts. */
+export interface ResourceOwner {
+  add(resource: Resource): void
+  remove(resource: Resource): void
+}

@@ -1,0 +1,229 @@
+import { ErrorCodes, NetsanError } from './errors.ts'
+import { mergeLeaks } from './format.ts'
+import { FIXES } from './kinds.ts'
+import type { Resource, ResourceOwner } from './resource.ts'
+import { settle } from './settle.ts'
+import { formatFrame, relative, userFrames } from './stack.ts'
+import { Stats } from './stats.ts'
+import type { IgnoreRule, Leak, LeakKind, ResolvedOptions, ScopeResult, Suppressed } from './types.ts'
+
+export type ScopeType = 'run' | 'file' | 'test'
+
+// Requests and bodies are judged once, at their owner's end; a connection can still leak later.
+const ONE_SHOT = new Set<LeakKind>(['request', 'body'])
+
+/** What a scope needs from the engine that created it. */
+export interface ScopeHost {
+  readonly options: ResolvedOptions
+  enter(scope: Scope): void
+  leave(scope: Scope): void
+  /** Lets trackers act at a scope's end (the `sharedPools: 'close'` policy). */
+  scopeEnded(scope: Scope): void
+  /** Runs `fn` with `scope` as the owner of everything it creates, across async hops. */
+  runIn<T>(scope: Scope, fn: () => T): T
+  enterWith(scope: Scope): void
+}
+
+/**
+ * A scope owns what is created while it is current; scopes nest run ⊃ file ⊃ test.
+ * At its end it settles, judges what is still open, reports and cleans up.
+ */
+export class Scope implements ResourceOwner {
+  readonly type: ScopeType
+  readonly name: string
+  readonly parent: Scope | undefined
+  readonly stats = new Stats()
+  private readonly host: ScopeHost
+  private readonly resources = new Set<Resource>()
+  private readonly allowances: { kind: LeakKind; reason: string }[] = []
+  private endedFlag = false
+
+  constructor(host: ScopeHost, type: ScopeType, name: string, parent: Scope | undefined) {
+    this.host = host
+    this.type = type
+    this.name = name
+    this.parent = parent
+    host.enter(this)
+  }
+
+  get ended(): boolean {
+    return this.endedFlag
+  }
+
+  /** A nested scope: a file inside the run, a test inside a file. */
+  child(type: ScopeType, name: string): Scope {
+    return new Scope(this.host, type, name, this)
+  }
+
+  /** The innermost scope that has not ended: where a late resource belongs. */
+  live(): Scope {
+    let s: Scope = this
+    while (s.endedFlag && s.parent) s = s.parent
+    return s
+  }
+
+  /** A nested scope that owns what the current async flow creates from now on. */
+  track(name = 'scope'): Scope {
+    const scope = this.child(this.type === 'run' ? 'file' : 'test', name)
+    this.host.enterWith(scope)
+    return scope
+  }
+
+  run<T>(fn: () => T): T {
+    return this.host.runIn(this, fn)
+  }
+
+  add(resource: Resource): void {
+    this.resources.add(resource)
+  }
+
+  remove(resource: Resource): void {
+    this.resources.delete(resource)
+  }
+
+  /** Resources this scope holds right now (for tests and `expectNoLeakedConnections`). */
+  size(): number {
+    return this.resources.size
+  }
+
+  allow(kind: LeakKind, reason: string): void {
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new NetsanError(
+        ErrorCodes.MISSING_REASON,
+        `netsan: allowLeaks('${kind}') needs a reason; received ${JSON.stringify(reason)}`,
+      )
+    }
+    this.allowances.push({ kind, reason })
+  }
+
+  /** What this scope would be blamed for right now; `all` includes file-level resources. */
+  private candidates(all: boolean, kinds?: ReadonlySet<LeakKind>): Resource[] {
+    const enabled = kinds ?? this.host.options.kinds
+    const out: Resource[] = []
+    for (const r of this.resources) {
+      if (r.reported || !enabled.has(r.kind)) continue
+      if (!all && r.checkAt === 'file') continue
+      out.push(r)
+    }
+    return out
+  }
+
+  /** Settles and lists current leaks without ending the scope (`expectNoLeakedConnections`). */
+  async check(kinds?: ReadonlySet<LeakKind>): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
+    const open = await settle(this.candidates(this.type !== 'test', kinds), this.host.options.settleMs)
+    return this.judge(open)
+  }
+
+  /** `const leaks = await scope.end()` */
+  async end(): Promise<Leak[]> {
+    return (await this.finish()).leaks
+  }
+
+  /** Ends the scope: settle, judge, clean up what leaked, hand file-level resources to the parent. */
+  async finish(): Promise<ScopeResult> {
+    if (this.endedFlag) {
+      throw new NetsanError(ErrorCodes.SCOPE_ENDED, `netsan: scope "${this.name}" has already ended`)
+    }
+    this.endedFlag = true
+    this.host.leave(this)
+    const judgedHere = this.type !== 'test' || !this.parent
+    if (!judgedHere) {
+      for (const r of [...this.resources]) {
+        if (r.checkAt === 'file') {
+          r.openedIn ??= this.name
+          r.moveTo(this.parent!)
+        }
+      }
+    }
+    const open = await settle(this.candidates(true), this.host.options.settleMs)
+    const { leaks, suppressed } = this.judge(open)
+    const leakedSet = new Set<Resource>()
+    for (const r of open) {
+      if (!this.isSuppressedResource(r, suppressed)) leakedSet.add(r)
+      r.reported = true
+    }
+    if (this.host.options.cleanup) {
+      for (const r of leakedSet) {
+        try {
+          r.close?.()
+        } catch {}
+      }
+    }
+    // What is neither leaked nor closed yet may still close or leak later: the parent judges it.
+    for (const r of [...this.resources]) {
+      if (leakedSet.has(r) || (ONE_SHOT.has(r.kind) && !r.isOpen())) r.release()
+      else if (this.parent) {
+        r.openedIn ??= this.name
+        r.moveTo(this.parent.live())
+      }
+    }
+    this.host.scopeEnded(this)
+    return { owner: this.name, leaks, suppressed, stats: this.stats.snapshot() }
+  }
+
+  private isSuppressedResource(r: Resource, suppressed: Suppressed[]): boolean {
+    return suppressed.some((s) => (s as Suppressed & { resource?: Resource }).resource === r)
+  }
+
+  private judge(open: Resource[]): { leaks: Leak[]; suppressed: Suppressed[] } {
+    const { options } = this.host
+    const leaks: Leak[] = []
+    const suppressed: Suppressed[] = []
+    for (const r of open) {
+      const leak = toLeak(r, options.root, this.name)
+      const allowance = this.allowances.find((a) => a.kind === r.kind)
+      const rule = allowance ? undefined : options.ignore.find((rule) => matchesRule(rule, leak))
+      if (allowance) suppressed.push(withResource({ leak, by: 'allowLeaks', reason: allowance.reason }, r))
+      else if (rule) suppressed.push(withResource({ leak, by: 'ignore', reason: describeRule(rule) }, r))
+      else leaks.push(leak)
+    }
+    return { leaks: mergeLeaks(leaks), suppressed }
+  }
+}
+
+function withResource(s: Suppressed, resource: Resource): Suppressed {
+  // Not enumerable: reports serialize suppressions, and a resource must not end up in JSON.
+  Object.defineProperty(s, 'resource', { value: resource, enumerable: false })
+  return s
+}
+
+export function toLeak(r: Resource, root: string, scopeName: string): Leak {
+  const frames = userFrames(r.site)
+  const first = frames[0]
+  return {
+    kind: r.kind,
+    description: r.describe(),
+    ...(r.origin !== undefined && { origin: r.origin }),
+    stack: frames.slice(0, 6).map((f) => formatFrame(f, root)),
+    ...(first && {
+      frame: {
+        ...(first.fn !== undefined && { fn: first.fn }),
+        file: relative(root, first.file),
+        line: first.line,
+        column: first.column,
+      },
+    }),
+    fix: r.fix ?? FIXES[r.kind],
+    owner: r.openedIn ?? scopeName,
+    count: 1,
+  }
+}
+
+function test(m: string | RegExp, value: string): boolean {
+  return typeof m === 'string' ? value.includes(m) : m.test(value)
+}
+
+export function matchesRule(rule: IgnoreRule, leak: Leak): boolean {
+  if (rule.kind !== undefined && rule.kind !== leak.kind) return false
+  if (rule.origin !== undefined && !test(rule.origin, `${leak.origin ?? ''} ${leak.description}`))
+    return false
+  if (rule.stack !== undefined && !leak.stack.some((f) => test(rule.stack!, f))) return false
+  return true
+}
+
+function describeRule(rule: IgnoreRule): string {
+  const parts = Object.entries(rule).map(
+    ([k, v]) => `${k}: ${v instanceof RegExp ? String(v) : JSON.stringify(v)}`,
+  )
+  return `ignore rule { ${parts.join(', ')} }`
+}

@@ -1,0 +1,138 @@
+import fs from 'node:fs'
+import { type Engine, getEngine } from './engine.ts'
+import { LeakError } from './errors.ts'
+import { type Colors, formatLeaks, formatSuppressed } from './format.ts'
+import { resolveOptions } from './options.ts'
+import type { Scope } from './scope.ts'
+import type { ResolvedOptions, ScopeResult } from './types.ts'
+
+/** What an adapter does with a scope's end: fail the test with `error`, or print `warning`. */
+export interface Outcome {
+  result: ScopeResult
+  /** Set in mode 'fail' when something leaked. */
+  error: LeakError | undefined
+  /** Set in mode 'warn' when something leaked, and for allowed leaks in any mode. */
+  warning: string | undefined
+}
+
+export interface SessionInit {
+  runner: string
+  /** Reads a source line for the code frame; adapters pass one that understands their transforms. */
+  sourceLine?: (file: string, line: number) => string | undefined
+  colors?: Colors
+}
+
+export interface FileRecord {
+  file: string
+  tests: { name: string; result: ScopeResult }[]
+  fileResult: ScopeResult | undefined
+}
+
+/**
+ * The minimal runner interface both adapters sit on: start/end a file, start/end a test,
+ * run code inside a test's scope. The core knows nothing else about Vitest or Jest.
+ */
+export class Session {
+  readonly options: ResolvedOptions
+  readonly engine: Engine | undefined
+  readonly files: FileRecord[] = []
+  private readonly init: SessionInit
+  private disposed = false
+
+  constructor(options: ResolvedOptions, init: SessionInit) {
+    this.options = options
+    this.init = init
+    if (options.mode === 'off') return
+    this.engine = getEngine()
+    if (!this.engine.installed) this.engine.options = options
+    this.engine.acquire()
+  }
+
+  get active(): boolean {
+    return this.engine !== undefined && !this.disposed
+  }
+
+  startFile(file: string): Scope | undefined {
+    if (!this.engine) return undefined
+    this.files.push({ file, tests: [], fileResult: undefined })
+    return this.engine.runScope.child('file', file)
+  }
+
+  startTest(file: Scope | undefined, name: string): Scope | undefined {
+    if (!this.engine || !file) return undefined
+    return file.child('test', name)
+  }
+
+  /** Runs `fn` so that everything it creates, across async hops, belongs to `scope`. */
+  runIn<T>(scope: Scope | undefined, fn: () => T): T {
+    return scope && this.engine ? this.engine.runIn(scope, fn) : fn()
+  }
+
+  async endTest(scope: Scope | undefined): Promise<Outcome | undefined> {
+    if (!scope || scope.ended) return undefined
+    const result = await scope.finish()
+    this.files.at(-1)?.tests.push({ name: scope.name, result })
+    return this.outcome({ type: 'test', name: scope.name }, result)
+  }
+
+  async endFile(scope: Scope | undefined): Promise<Outcome | undefined> {
+    if (!scope || scope.ended) return undefined
+    const result = await scope.finish()
+    const record = this.files.find((f) => f.file === scope.name)
+    if (record) record.fileResult = result
+    this.writeReport()
+    return this.outcome({ type: 'file', name: scope.name }, result)
+  }
+
+  private outcome(subject: { type: 'test' | 'file'; name: string }, result: ScopeResult): Outcome {
+    const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
+    const notes = formatSuppressed(result.suppressed, format)
+    if (result.leaks.length === 0) return { result, error: undefined, warning: notes || undefined }
+    const message = formatLeaks(subject, result.leaks, format)
+    if (this.options.mode === 'warn') {
+      return { result, error: undefined, warning: [message, notes].filter(Boolean).join('\n\n') }
+    }
+    return { result, error: new LeakError(message, result.leaks), warning: notes || undefined }
+  }
+
+  /** One JSON file per worker; `netsan report` merges them. */
+  private writeReport(): void {
+    if (!this.options.report) return
+    const file = reportPathFor(this.options.report)
+    const data = {
+      schema: 1,
+      tool: 'netsan',
+      runner: this.init.runner,
+      pid: process.pid,
+      files: this.files.map((f) => ({ file: f.file, tests: f.tests, fileResult: f.fileResult })),
+    }
+    try {
+      fs.mkdirSync(require_dirname(file), { recursive: true })
+      fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
+    } catch (error) {
+      process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return
+    this.disposed = true
+    this.engine?.release()
+  }
+}
+
+function require_dirname(file: string): string {
+  const i = file.lastIndexOf('/')
+  return i <= 0 ? '.' : file.slice(0, i)
+}
+
+/** `netsan-report.json` → `netsan-report.<pid>.json`: each worker writes its own. */
+export function reportPathFor(report: string): string {
+  return report.endsWith('.json')
+    ? `${report.slice(0, -5)}.${process.pid}.json`
+    : `${report}.${process.pid}.json`
+}
+
+export function createSession(rawOptions: unknown, init: SessionInit): Session {
+  return new Session(resolveOptions(rawOptions), init)
+}

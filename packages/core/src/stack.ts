@@ -1,0 +1,110 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Frame } from './types.ts'
+
+/**
+ * A creation site: the V8 stack is captured eagerly (cheap) and turned into a string only
+ * when a leak is reported (the expensive part, including source maps installed by the runner).
+ */
+export class Site {
+  private holder: { stack?: string } | undefined
+  private parsed: ParsedFrame[] | undefined
+  constructor(holder: { stack?: string }) {
+    this.holder = holder
+  }
+  frames(): ParsedFrame[] {
+    if (!this.parsed) {
+      this.parsed = parseStack(this.holder?.stack ?? '')
+      this.holder = undefined
+    }
+    return this.parsed
+  }
+}
+
+export interface ParsedFrame extends Frame {
+  kind: 'user' | 'library' | 'internal'
+}
+
+const CAPTURE_LIMIT = 48
+const holderProto = {}
+
+/** Captures the current stack; call sites from deep inside undici need more than V8's default 10 frames. */
+export function captureSite(): Site {
+  const previous = Error.stackTraceLimit
+  Error.stackTraceLimit = CAPTURE_LIMIT
+  const holder = Object.create(holderProto) as { stack?: string }
+  Error.captureStackTrace(holder, captureSite)
+  Error.stackTraceLimit = previous
+  return new Site(holder)
+}
+
+const OWN_DIRS = [path.dirname(fileURLToPath(import.meta.url))]
+
+/** Lets adapters mark their own files as netsan's, so their frames never show up as user code. */
+export function addOwnDirectory(dir: string): void {
+  if (!OWN_DIRS.includes(dir)) OWN_DIRS.push(dir)
+}
+
+const LINE = /^\s*at (?:(?<fn>.*?) \()?(?<loc>.+?):(?<line>\d+):(?<col>\d+)\)?$/
+
+function classify(file: string): ParsedFrame['kind'] {
+  if (file.startsWith('node:') || !file.includes('/') || file.startsWith('internal/')) return 'internal'
+  if (OWN_DIRS.some((dir) => file.startsWith(dir))) return 'internal'
+  if (file.includes('/node_modules/')) return 'library'
+  return 'user'
+}
+
+export function parseStack(stack: string): ParsedFrame[] {
+  const frames: ParsedFrame[] = []
+  for (const raw of stack.split('\n')) {
+    const m = LINE.exec(raw)
+    if (!m?.groups) continue
+    let file = m.groups.loc!.replace(/^async /, '')
+    if (file.startsWith('file://')) {
+      try {
+        file = fileURLToPath(file)
+      } catch {}
+    }
+    const fn = m.groups.fn?.replace(/^async /, '').replace(/^new /, 'new ')
+    frames.push({
+      ...(fn && fn !== '<anonymous>' ? { fn } : {}),
+      file,
+      line: Number(m.groups.line),
+      column: Number(m.groups.col),
+      kind: classify(file),
+    })
+  }
+  return frames
+}
+
+/** The first frame that is neither Node's nor netsan's: who really created the resource. */
+export function directCreator(site: Site): ParsedFrame | undefined {
+  return site.frames().find((f) => f.kind !== 'internal')
+}
+
+export function userFrames(site: Site): ParsedFrame[] {
+  return site.frames().filter((f) => f.kind === 'user')
+}
+
+const TEST_FILE = /(\.(test|spec)\.[cm]?[jt]sx?$)|([\\/](__tests__|test|tests)[\\/])/
+
+export function isTestFile(file: string): boolean {
+  return TEST_FILE.test(file)
+}
+
+/** Application code made it when its first user frame is not in a test file (the `bodies: 'app'` rule). */
+export function createdByAppCode(site: Site): boolean {
+  const first = userFrames(site)[0]
+  return first !== undefined && !isTestFile(first.file)
+}
+
+export function relative(root: string, file: string): string {
+  if (!path.isAbsolute(file)) return file
+  const rel = path.relative(root, file)
+  return rel.startsWith('..') ? file : rel
+}
+
+export function formatFrame(frame: Frame, root: string): string {
+  const loc = `${relative(root, frame.file)}:${frame.line}:${frame.column}`
+  return frame.fn ? `at ${frame.fn} (${loc})` : `at ${loc}`
+}

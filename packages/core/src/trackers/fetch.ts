@@ -1,0 +1,146 @@
+import type { CallContext, Engine } from '../engine.ts'
+import { ErrorCodes, NetsanError } from '../errors.ts'
+import { originOf, redactUrl } from '../redact.ts'
+import { Resource } from '../resource.ts'
+import { captureSite, createdByAppCode } from '../stack.ts'
+import { noop } from './registry.ts'
+import { type UndiciRequestInfo, whenDone } from './undici.ts'
+
+const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+const WRAPPED = Symbol.for('netsan.fetch.v1')
+
+type Fetch = typeof globalThis.fetch
+
+/**
+ * Wraps a realm's `fetch` to see bodies at the Response level: undici buffers a small body whole and
+ * returns the connection to the pool, so only the Response can tell that nobody read it.
+ */
+export function installFetchTracker(engine: Engine): () => void {
+  return engine.onGlobal((g) => {
+    const original = g.fetch as Fetch | undefined
+    if (typeof original !== 'function' || (original as any)[WRAPPED]) return noop
+    const wrapped = function fetch(this: unknown, input: any, init?: any) {
+      const site = captureSite()
+      const owner = engine.current()
+      let undici: UndiciRequestInfo | undefined
+      const call: CallContext = { site, onUndiciRequest: (info) => (undici = info as UndiciRequestInfo) }
+      const method = String(
+        init?.method ?? (typeof input === 'object' ? input?.method : undefined) ?? 'GET',
+      ).toUpperCase()
+      const url = String(typeof input === 'string' ? input : (input?.href ?? input?.url ?? input))
+      // An abort handle for cleanup, only where the caller gave no signal of their own.
+      let controller: AbortController | undefined
+      if (!init?.signal && (typeof input !== 'object' || input === null || !('signal' in input))) {
+        controller = new AbortController()
+        init = { ...init, signal: controller.signal }
+      }
+      let pending = true
+      let waiters: (() => void)[] | undefined
+      const settled = () => {
+        pending = false
+        request.release()
+        if (waiters) for (const w of waiters) w()
+        waiters = undefined
+      }
+      let tracked: Promise<Response> | undefined
+      const request = new Resource({
+        kind: 'request',
+        checkAt: 'test',
+        site,
+        owner,
+        origin: originOf(url),
+        describe: () =>
+          `${method} ${redactUrl(url)}, no response yet${controller ? ' (no AbortSignal)' : ''}`,
+        isOpen: () => pending,
+        whenClosed: (done) => (pending ? (waiters ??= []).push(done) : done()),
+        close: () => {
+          // The test never awaited it: keep netsan's abort from surfacing as an unhandled rejection.
+          tracked?.catch(noop)
+          controller?.abort(
+            new NetsanError(ErrorCodes.LEAKS, 'netsan aborted a request that the test left in flight'),
+          )
+          undici?.socket?.destroy()
+        },
+      })
+      let promise: Promise<Response>
+      try {
+        promise = engine.calls.run(call, () => original.call(this, input, init))
+      } catch (error) {
+        settled()
+        throw error
+      }
+      tracked = promise.then(
+        (res) => {
+          settled()
+          trackBody(engine, res, { site, owner, method, url, undici: () => undici })
+          return res
+        },
+        (error) => {
+          settled()
+          throw error
+        },
+      )
+      return tracked
+    } as Fetch
+    Object.defineProperty(wrapped, WRAPPED, { value: original })
+    g.fetch = wrapped
+    return () => {
+      if (g.fetch === wrapped) g.fetch = original
+    }
+  })
+}
+
+function trackBody(
+  engine: Engine,
+  res: Response,
+  call: {
+    site: ReturnType<typeof captureSite>
+    owner: ReturnType<Engine['current']>
+    method: string
+    url: string
+    undici: () => UndiciRequestInfo | undefined
+  },
+): void {
+  if (!res || res.body === null || call.method === 'HEAD' || NO_BODY_STATUS.has(res.status)) return
+  if (res.headers.get('content-length') === '0') return
+  const ref = new WeakRef(res)
+  const length = res.headers.get('content-length')
+  let fromApp: boolean | undefined
+  const held = () => call.undici()?.state === 'headers'
+  const resource = new Resource({
+    kind: 'body',
+    checkAt: 'test',
+    site: call.site,
+    owner: call.owner.live(),
+    origin: originOf(call.url),
+    describe: () => {
+      const r = ref.deref()
+      const size = length ? `${length}-byte body` : 'body'
+      const what = r?.bodyUsed ? `${size} read only partly` : `${size} never read`
+      return `${call.method} ${redactUrl(call.url)} → ${res.status}, ${what}${held() ? ', holding its connection' : ''}`
+    },
+    isOpen: () => {
+      const r = ref.deref()
+      if (!r) return false
+      // Still streaming: holds a connection, or a stream that was never finished.
+      if (held()) return true
+      if (r.bodyUsed) return false
+      const policy = engine.options.bodies
+      if (policy === 'held') return false
+      if (policy === 'all') return true
+      fromApp ??= createdByAppCode(call.site)
+      return fromApp
+    },
+    whenClosed: (done) => {
+      const info = call.undici()
+      if (info) whenDone(info, done)
+      else done()
+    },
+    close: () => {
+      const r = ref.deref()
+      r?.body?.cancel().catch(noop)
+      call.undici()?.socket?.destroy()
+    },
+  })
+  void resource
+}

@@ -1,0 +1,178 @@
+import http from 'node:http'
+import https from 'node:https'
+import type net from 'node:net'
+import tls from 'node:tls'
+import { CHANNELS, subscribe } from '../channels.ts'
+import type { Engine } from '../engine.ts'
+import { redactUrl } from '../redact.ts'
+import { Resource } from '../resource.ts'
+import type { Scope } from '../scope.ts'
+import { captureSite, type Site } from '../stack.ts'
+import { claimSocket, noop, registry } from './registry.ts'
+
+const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
+const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
+
+interface RequestInfo {
+  site: Site
+  owner: Scope
+  url: string
+  done: boolean
+}
+
+function requestUrl(req: http.ClientRequest): string {
+  const protocol = req.protocol ?? 'http:'
+  const host = req.host ?? req.getHeader('host') ?? 'localhost'
+  const hostHeader = String(req.getHeader('host') ?? host)
+  return `${protocol}//${hostHeader}${req.path ?? '/'}`
+}
+
+function isFree(agent: http.Agent, socket: net.Socket): boolean {
+  for (const list of Object.values(agent.freeSockets ?? {})) if (list?.includes(socket as never)) return true
+  return false
+}
+
+/**
+ * node:http/https clients: in-flight ClientRequests, unconsumed IncomingMessages, http.Agent
+ * keep-alive sockets, and `ws` upgrades.
+ */
+export function installHttpClientTracker(engine: Engine): () => void {
+  const infos = new WeakMap<http.ClientRequest, RequestInfo>()
+  const agentSockets = new WeakSet<net.Socket>()
+
+  const onRequest = (req: http.ClientRequest, sync: boolean) => {
+    if (infos.has(req)) return
+    const call = engine.calls.getStore()
+    const site = call?.site ?? captureSite()
+    const owner = engine.current()
+    const info: RequestInfo = { site, owner, url: requestUrl(req), done: false }
+    infos.set(req, info)
+    void sync
+    owner.stats.requestStarted()
+    const method = req.method ?? 'GET'
+    const resource = new Resource({
+      kind: 'request',
+      checkAt: 'test',
+      site,
+      owner,
+      origin: redactUrl(`${req.protocol}//${req.host}`),
+      describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
+      isOpen: () => !info.done && !req.destroyed,
+      whenClosed: (done) =>
+        info.done || req.destroyed ? done() : req.once('close', done).once('response', done),
+      close: () => {
+        req.on('error', noop)
+        req.destroy()
+      },
+    })
+    const finished = () => {
+      info.done = true
+      resource.release()
+    }
+    req.once('response', finished).once('close', finished)
+    const upgrade = String(req.getHeader('upgrade') ?? '').toLowerCase() === 'websocket'
+    if (upgrade) {
+      req.once('upgrade', (_res: http.IncomingMessage, socket: net.Socket) =>
+        trackUpgradedSocket(socket, info),
+      )
+    }
+    req.once('socket', (socket: net.Socket) => {
+      if (upgrade) return claimSocket(socket)
+      const agent = (req as { agent?: http.Agent | false }).agent
+      if (agent && typeof agent === 'object' && 'freeSockets' in agent) trackAgentSocket(socket, agent, info)
+    })
+  }
+
+  const trackUpgradedSocket = (socket: net.Socket, info: RequestInfo) => {
+    claimSocket(socket)
+    const resource = new Resource({
+      kind: 'websocket',
+      checkAt: 'test',
+      site: info.site,
+      owner: info.owner.live(),
+      origin: redactUrl(info.url),
+      describe: () => `${redactUrl(info.url.replace(/^http/, 'ws'))} (ws package)`,
+      isOpen: () => !socket.destroyed,
+      whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
+      close: () => socket.destroy(),
+    })
+    socket.once('close', () => resource.release())
+  }
+
+  const trackAgentSocket = (socket: net.Socket, agent: http.Agent, info: RequestInfo) => {
+    claimSocket(socket)
+    if (agentSockets.has(socket)) return
+    agentSockets.add(socket)
+    const shared = agent === http.globalAgent || agent === https.globalAgent
+    const pool = registry.pools.get(agent)
+    const inTest = pool?.scope.type === 'test' && !pool.scope.ended
+    const owner = inTest ? pool!.scope : info.owner.live()
+    owner.stats.connectionOpened(
+      redactUrl(info.url.replace(/^(\w+:\/\/[^/]+).*$/, '$1')),
+      socket instanceof tls.TLSSocket,
+    )
+    owner.stats.connectionUsed()
+    const resource = new Resource({
+      kind: 'idle',
+      checkAt: inTest ? 'test' : 'file',
+      site: info.site,
+      owner,
+      origin: redactUrl(info.url),
+      describe: () =>
+        `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}, in ${shared ? 'http.globalAgent' : `an http.Agent${pool ? ` created ${pool.scope.type === 'test' ? 'by this test' : `in ${pool.scope.type} scope`}` : ''}`} and never destroyed`,
+      isOpen: () =>
+        !socket.destroyed && isFree(agent, socket) && (!shared || engine.options.sharedPools === 'fail'),
+      whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
+      close: () => socket.destroy(),
+      fix: AGENT_FIX,
+    })
+    socket.once('close', () => {
+      owner.stats.connectionClosed()
+      resource.release()
+    })
+  }
+
+  const onResponse = (req: http.ClientRequest, res: http.IncomingMessage) => {
+    const info = infos.get(req)
+    if (!info) return
+    const method = req.method ?? 'GET'
+    const status = res.statusCode ?? 0
+    if (method === 'HEAD' || NO_BODY_STATUS.has(status) || res.headers['content-length'] === '0') return
+    const length = res.headers['content-length']
+    const resource = new Resource({
+      kind: 'body',
+      checkAt: 'test',
+      site: info.site,
+      owner: info.owner.live(),
+      origin: redactUrl(info.url),
+      describe: () =>
+        `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
+      isOpen: () => !res.readableEnded && !res.destroyed,
+      whenClosed: (done) =>
+        res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
+      close: () => res.destroy(),
+      fix: BODY_FIX,
+    })
+    const release = () => resource.release()
+    res.once('end', release).once('close', release)
+  }
+
+  // @note http.client.request.created is synchronous in http.request() where Node has it (user frame on the
+  // stack); http.client.request.start comes later and is the fallback (docs/discoveries/node-net-http-channels.md).
+  const undo = [
+    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestCreated, ({ request }) =>
+      onRequest(request, true),
+    ),
+    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) =>
+      onRequest(request, false),
+    ),
+    subscribe<{ request: http.ClientRequest; response: http.IncomingMessage }>(
+      CHANNELS.httpClientResponseFinish,
+      ({ request, response }) => onResponse(request, response),
+    ),
+  ]
+  return () => {
+    for (const u of undo) u()
+  }
+}

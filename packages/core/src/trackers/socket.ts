@@ -1,0 +1,96 @@
+import type net from 'node:net'
+import tls from 'node:tls'
+import { CHANNELS, subscribe } from '../channels.ts'
+import type { Engine } from '../engine.ts'
+import { Resource } from '../resource.ts'
+import { captureSite, directCreator, type Site } from '../stack.ts'
+import { hostPort, registry } from './registry.ts'
+
+// Runner frames (Vitest's and Jest's own connections) never make a resource.
+const RUNNER = /[\\/]node_modules[\\/](vitest|@vitest|vite|jest-[^\\/]+|@jest|jest)[\\/]/
+
+export function isRunnerSite(site: Site): boolean {
+  const creator = directCreator(site)
+  return creator !== undefined && RUNNER.test(creator.file)
+}
+
+function describeSocket(socket: net.Socket, intended: string): string {
+  const tlsSocket = socket instanceof tls.TLSSocket
+  const remote = socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : intended
+  const state = socket.connecting
+    ? 'connecting'
+    : socket.readyState === 'open'
+      ? 'connected'
+      : socket.readyState
+  return `${tlsSocket ? 'TLS' : 'TCP'} socket to ${remote} (${state}), never destroyed`
+}
+
+function intendedTarget(args: unknown[]): string {
+  const [a, b] = args
+  if (typeof a === 'object' && a !== null) {
+    const o = a as { host?: string; port?: number; path?: string; servername?: string }
+    if (o.path) return o.path
+    return hostPort(o.host ?? o.servername ?? 'localhost', o.port)
+  }
+  if (typeof a === 'number' || (typeof a === 'string' && /^\d+$/.test(a)))
+    return hostPort(b ?? 'localhost', a)
+  return String(a ?? '?')
+}
+
+/** Tracks client sockets: `net.client.socket`, plus `tls.connect` where that channel misses TLS. */
+export function installSocketTracker(
+  engine: Engine,
+  onPoolSocket: (socket: net.Socket) => boolean,
+): () => void {
+  const seen = new WeakSet<net.Socket>()
+
+  const onSocket = (socket: net.Socket, target: string) => {
+    if (seen.has(socket)) return
+    seen.add(socket)
+    // A pool (undici's connector) or an HTTP/2 session is creating it: they account for it.
+    if (registry.claimDepth > 0 || onPoolSocket(socket) || registry.claimed.has(socket)) return
+    const site = captureSite()
+    if (isRunnerSite(site)) return
+    const creator = directCreator(site)
+    const owner = engine.current()
+    const resource = new Resource({
+      kind: 'socket',
+      // A socket a library opened for itself (a database driver connecting lazily) is judged at the file end.
+      checkAt: creator?.kind === 'user' ? 'test' : 'file',
+      site,
+      owner,
+      describe: () => describeSocket(socket, target),
+      isOpen: () => !socket.destroyed,
+      whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
+      close: () => socket.destroy(),
+    })
+    owner.stats.connectionOpened(undefined, socket instanceof tls.TLSSocket)
+    registry.sockets.set(socket, resource)
+    socket.once('close', () => {
+      owner.stats.connectionClosed()
+      registry.sockets.delete(socket)
+      resource.release()
+    })
+  }
+
+  const unsubscribe = subscribe<{ socket: net.Socket }>(CHANNELS.netClientSocket, ({ socket }) =>
+    onSocket(socket, '?'),
+  )
+
+  // @note Node 22 publishes net.client.socket for tls.connect only from some versions on
+  // (docs/discoveries/node-net-http-channels.md); a narrow, reversible patch covers the rest.
+  const originalConnect = tls.connect
+  const patchedConnect = function (this: unknown, ...args: unknown[]) {
+    const socket = (originalConnect as (...a: unknown[]) => tls.TLSSocket).apply(this, args)
+    try {
+      onSocket(socket, intendedTarget(args))
+    } catch {}
+    return socket
+  } as typeof tls.connect
+  tls.connect = patchedConnect
+
+  return () => {
+    unsubscribe()
+    if (tls.connect === patchedConnect) tls.connect = originalConnect
+  }
+}

@@ -1,0 +1,270 @@
+import type net from 'node:net'
+import tls from 'node:tls'
+import { CHANNELS, subscribe } from '../channels.ts'
+import type { Engine } from '../engine.ts'
+import { originOf, redactUrl } from '../redact.ts'
+import { Resource } from '../resource.ts'
+import type { Scope } from '../scope.ts'
+import { captureSite, type Site } from '../stack.ts'
+import { claimSocket, hostPort, type PoolOrigin } from './registry.ts'
+
+/** What netsan knows about one undici request, correlated across channels by the request object. */
+export interface UndiciRequestInfo {
+  state: 'pending' | 'headers' | 'done'
+  method: string
+  url: string
+  status: number | undefined
+  socket: net.Socket | undefined
+  site: Site
+  owner: Scope
+  /** Set when a wrapped call (fetch, new WebSocket) made it: that tracker reports it instead. */
+  viaCall: boolean
+  waiters: (() => void)[] | undefined
+}
+
+export function whenDone(info: UndiciRequestInfo, done: () => void): void {
+  if (info.state === 'done') done()
+  else (info.waiters ??= []).push(done)
+}
+
+const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+
+interface PooledSocket {
+  resource: Resource
+  active: number
+  shared: boolean
+  pool: PoolOrigin | undefined
+  used: boolean
+}
+
+const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
+
+/**
+ * undici requests, held bodies and pooled connections, for Node's bundled undici and any npm
+ * undici at once: they publish on the same named channels.
+ */
+export function installUndiciTracker(engine: Engine) {
+  const requests = new WeakMap<object, UndiciRequestInfo>()
+  const pooled = new WeakMap<net.Socket, PooledSocket>()
+  const watchedDispatchers = new WeakSet<object>()
+  let connecting: { origin: string } | undefined
+  let lastConnected: net.Socket | undefined
+
+  const finish = (info: UndiciRequestInfo) => {
+    if (info.state === 'done') return
+    info.state = 'done'
+    if (info.socket) {
+      const p = pooled.get(info.socket)
+      if (p && p.active > 0) p.active--
+    }
+    const waiters = info.waiters
+    info.waiters = undefined
+    if (waiters) for (const w of waiters) w()
+  }
+
+  // Shared pools: the global dispatcher of each watched realm. undici re-emits a Client's 'connect'
+  // on its Pool and Agent right after publishing client:connected, so a listener tells whose socket it is.
+  const listening: { off?: (e: string, fn: () => void) => void }[] = []
+  const markShared = () => {
+    const socket = lastConnected
+    const p = socket && pooled.get(socket)
+    if (p) p.shared = true
+  }
+  const watchGlobalDispatchers = () => {
+    for (const g of engine.globals) {
+      for (const key of GLOBAL_DISPATCHERS) {
+        const d = (g as unknown as Record<symbol, any>)[key]
+        if (!d || typeof d.on !== 'function' || watchedDispatchers.has(d)) continue
+        watchedDispatchers.add(d)
+        d.on('connect', markShared)
+        listening.push(d)
+      }
+    }
+  }
+
+  /** Pools created under netsan's eye (see agents.ts) report their sockets here. */
+  const adoptByPool = (pool: PoolOrigin) => {
+    const socket = lastConnected
+    const p = socket && pooled.get(socket)
+    if (p && !p.shared) {
+      p.pool = pool
+      // A pool created inside a test is that test's to close.
+      if (pool.scope.type === 'test' && !pool.scope.ended) {
+        p.resource.checkAt = 'test'
+        if (p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
+      }
+    }
+  }
+
+  const undo = [
+    subscribe<{ request: any }>(CHANNELS.undiciRequestCreate, ({ request }) => {
+      watchGlobalDispatchers()
+      const call = engine.calls.getStore()
+      const owner = engine.current()
+      const info: UndiciRequestInfo = {
+        state: 'pending',
+        method: String(request.method ?? 'GET'),
+        url: `${request.origin ?? ''}${request.path ?? ''}`,
+        status: undefined,
+        socket: undefined,
+        site: call?.site ?? captureSite(),
+        owner,
+        viaCall: call !== undefined,
+        waiters: undefined,
+      }
+      requests.set(request, info)
+      owner.stats.requestStarted()
+      if (call) {
+        call.onUndiciRequest?.(info)
+        return
+      }
+      // undici.request / stream / pipeline: a request, then a body that holds its connection.
+      const resource = new Resource({
+        kind: 'request',
+        checkAt: 'test',
+        site: info.site,
+        owner,
+        origin: originOf(String(request.origin ?? '')),
+        describe: () =>
+          info.state === 'pending'
+            ? `${info.method} ${redactUrl(info.url)}, no response yet`
+            : `${info.method} ${redactUrl(info.url)} → ${info.status}, body not read to the end`,
+        isOpen: () => info.state !== 'done',
+        whenClosed: (done) => whenDone(info, done),
+        close: () => info.socket?.destroy(),
+      })
+      whenDone(info, () => resource.release())
+      ;(info as UndiciRequestInfo & { resource?: Resource }).resource = resource
+    }),
+    subscribe<{ request: any; response: any }>(CHANNELS.undiciRequestHeaders, ({ request, response }) => {
+      const info = requests.get(request)
+      if (!info) return
+      info.status = response?.statusCode
+      info.state = 'headers'
+      const length = headerValue(response?.headers, 'content-length')
+      if (info.method === 'HEAD' || NO_BODY_STATUS.has(info.status ?? 0) || length === '0') finish(info)
+      const resource = (info as UndiciRequestInfo & { resource?: Resource }).resource
+      if (resource) resource.kind = 'body'
+    }),
+    subscribe<{ request: any }>(CHANNELS.undiciRequestTrailers, ({ request }) => {
+      const info = requests.get(request)
+      if (info) finish(info)
+    }),
+    subscribe<{ request: any }>(CHANNELS.undiciRequestError, ({ request }) => {
+      const info = requests.get(request)
+      if (info) finish(info)
+    }),
+    subscribe<{ connectParams: any }>(CHANNELS.undiciBeforeConnect, ({ connectParams }) => {
+      // @note undici's connector calls net.connect / tls.connect synchronously after this
+      // (docs/discoveries/undici-channels.md): that socket is the pool's, not a user socket.
+      connecting = {
+        origin: `${connectParams?.protocol ?? 'http:'}//${hostPort(connectParams?.hostname, connectParams?.port)}`,
+      }
+      queueMicrotask(() => {
+        connecting = undefined
+      })
+    }),
+    subscribe<{ socket: net.Socket; connectParams: any }>(
+      CHANNELS.undiciConnected,
+      ({ socket, connectParams }) => {
+        watchGlobalDispatchers()
+        claimSocket(socket)
+        lastConnected = socket
+        queueMicrotask(() => {
+          if (lastConnected === socket) lastConnected = undefined
+        })
+        if (pooled.has(socket)) return
+        const owner = engine.current()
+        const origin = `${connectParams?.protocol ?? 'http:'}//${hostPort(connectParams?.hostname, connectParams?.port)}`
+        const entry: PooledSocket = {
+          resource: undefined as unknown as Resource,
+          active: 0,
+          shared: false,
+          pool: undefined,
+          used: false,
+        }
+        const site = engine.calls.getStore()?.site ?? captureSite()
+        entry.resource = new Resource({
+          kind: 'idle',
+          checkAt: 'file',
+          site,
+          owner,
+          origin: originOf(origin),
+          describe: () =>
+            `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${entry.pool ? `${entry.pool.label} created ${entry.pool.scope.type === 'test' ? 'by this test' : `in ${entry.pool.scope.type} scope`}` : 'an undici pool'} and never closed`,
+          isOpen: () =>
+            !socket.destroyed &&
+            entry.active === 0 &&
+            (!entry.shared || engine.options.sharedPools === 'fail'),
+          whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
+          close: () => socket.destroy(),
+        })
+        pooled.set(socket, entry)
+        owner.stats.connectionOpened(originOf(origin), socket instanceof tls.TLSSocket)
+        socket.once('close', () => {
+          owner.stats.connectionClosed()
+          entry.resource.release()
+        })
+      },
+    ),
+    subscribe<{ request: any; socket: net.Socket }>(CHANNELS.undiciSendHeaders, ({ request, socket }) => {
+      const info = requests.get(request)
+      if (!info) return
+      info.socket = socket
+      const p = pooled.get(socket)
+      if (!p) return
+      p.active++
+      if (!p.used) {
+        p.used = true
+        info.owner.stats.connectionUsed()
+        // Name the request that first used a connection: that is where its pool was used from.
+        p.resource.site = info.site
+      }
+      if (request.upgrade) {
+        // An upgraded connection (WebSocket) leaves the pool; the WebSocket tracker reports it.
+        p.resource.release()
+        pooled.delete(socket)
+      }
+    }),
+  ]
+
+  // Shared-pool policy 'close': close the idle connections of shared pools after each test, like Go's tests do.
+  const undoEndHook = engine.onScopeEnd((scope) => {
+    if (scope.type !== 'test' || engine.options.sharedPools !== 'close') return
+    for (const socket of sharedIdle) {
+      const p = pooled.get(socket)
+      if (p?.shared && p.active === 0 && !socket.destroyed) socket.destroy()
+    }
+  })
+  const sharedIdle = new Set<net.Socket>()
+  const undoTrackShared = subscribe<{ socket: net.Socket }>(CHANNELS.undiciConnected, ({ socket }) => {
+    queueMicrotask(() => {
+      if (pooled.get(socket)?.shared) {
+        sharedIdle.add(socket)
+        socket.once('close', () => sharedIdle.delete(socket))
+      }
+    })
+  })
+
+  return {
+    undo: () => {
+      for (const u of undo) u()
+      for (const d of listening) d.off?.('connect', markShared)
+      undoEndHook()
+      undoTrackShared()
+    },
+    /** For the socket tracker: true when undici's connector is creating this socket. */
+    isConnecting: () => connecting !== undefined,
+    adoptByPool,
+    requests,
+  }
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  // undici publishes raw headers as [name, value, name, value, …] of Buffers or strings.
+  if (!Array.isArray(headers)) return undefined
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1])
+  }
+  return undefined
+}

@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import net from 'node:net'
+import { after, before, describe, test } from 'node:test'
+import undici, { request } from 'undici'
+import { statusOf, textOf } from '../fixtures/app/client.ts'
+import { startServer } from '../fixtures/server.ts'
+import { type Leak, track } from '../src/index.ts'
+
+let srv: Awaited<ReturnType<typeof startServer>>
+before(async () => {
+  srv = await startServer()
+})
+after(() => srv.close())
+
+const ROOT = new URL('..', import.meta.url).pathname
+
+function only(leaks: Leak[], kind: Leak['kind']): Leak {
+  assert.equal(leaks.length, 1, `expected one leak, got ${JSON.stringify(leaks, null, 2)}`)
+  assert.equal(leaks[0]!.kind, kind)
+  return leaks[0]!
+}
+
+/** The creating line must be this test file's line that contains `marker`. */
+function assertCreatedAt(leak: Leak, marker: string) {
+  const src = require_source()
+  const line = src.split('\n').findIndex((l) => l.includes(marker)) + 1
+  assert.ok(line > 0, `marker ${marker} not in source`)
+  assert.ok(
+    leak.stack.some((f) => f.includes(`test/track.test.ts:${line}:`)),
+    `expected a frame at line ${line}, got ${leak.stack.join(' | ')}`,
+  )
+}
+
+import fs from 'node:fs'
+
+const require_source = () => fs.readFileSync(new URL(import.meta.url), 'utf8')
+
+describe('bodies', () => {
+  test('1 MiB fetch body unread is a body leak at the fetch line', async () => {
+    const scope = track({ root: ROOT })
+    const res = await fetch(`${srv.url}/big?bytes=1048576`) // MARK:big-fetch
+    assert.equal(res.status, 200)
+    const leak = only(await scope.end(), 'body')
+    assert.match(
+      leak.description,
+      /GET http:\/\/127\.0\.0\.1:\d+\/big\?bytes=1048576 → 200, 1048576-byte body never read/,
+    )
+    assertCreatedAt(leak, 'MARK:big-fetch')
+  })
+
+  test('fixed: 1 MiB fetch body read', async () => {
+    const scope = track({ root: ROOT })
+    const res = await fetch(`${srv.url}/big?bytes=1048576`)
+    await res.arrayBuffer()
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('fixed: 1 MiB fetch body cancelled', async () => {
+    const scope = track({ root: ROOT })
+    const res = await fetch(`${srv.url}/big?bytes=1048576`)
+    await res.body?.cancel()
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('2 KiB body unread by application code is reported', async () => {
+    const scope = track({ root: ROOT })
+    assert.equal(await statusOf(`${srv.url}/small?bytes=2048`), 200)
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.stack[0]!, /fixtures\/app\/client\.ts:5:/)
+  })
+
+  test('fixed: 2 KiB body read by application code', async () => {
+    const scope = track({ root: ROOT })
+    assert.equal((await textOf(`${srv.url}/small?bytes=2048`)).length, 2048)
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('2 KiB body unread by the test itself is not reported under bodies: app', async () => {
+    const scope = track({ root: ROOT })
+    const res = await fetch(`${srv.url}/small?bytes=2048`)
+    assert.equal(res.status, 200)
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test("…but is under bodies: 'all'", async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const res = await fetch(`${srv.url}/small?bytes=2048`) // MARK:small-all
+    assert.equal(res.status, 200)
+    assertCreatedAt(only(await scope.end(), 'body'), 'MARK:small-all')
+  })
+
+  test('a stream read partly is a body leak', async () => {
+    const scope = track({ root: ROOT })
+    const res = await fetch(`${srv.url}/big?bytes=4194304`) // MARK:partial
+    const reader = res.body!.getReader()
+    await reader.read()
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /read only partly/)
+    assertCreatedAt(leak, 'MARK:partial')
+  })
+
+  test('undici.request body ignored is a body leak', async () => {
+    const scope = track({ root: ROOT })
+    const { statusCode } = await request(`${srv.url}/big?bytes=1048576`) // MARK:undici-request
+    assert.equal(statusCode, 200)
+    const leak = only(await scope.end(), 'body')
+    assertCreatedAt(leak, 'MARK:undici-request')
+  })
+
+  test('fixed: undici.request body dumped', async () => {
+    const scope = track({ root: ROOT })
+    const { body } = await request(`${srv.url}/big?bytes=1048576`)
+    await body.dump()
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('http.get response never resumed is a body leak', async () => {
+    const scope = track({ root: ROOT })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    ) // MARK:http-get
+    assert.equal(res.statusCode, 200)
+    const leaks = await scope.end()
+    const leak = only(leaks, 'body')
+    assert.match(leak.fix, /res\.resume\(\)/)
+  })
+
+  test('fixed: http.get response resumed', async () => {
+    const scope = track({ root: ROOT })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    )
+    res.resume()
+    await new Promise((r) => res.on('end', r))
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('HEAD and 204 responses are never leaks', async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    assert.equal((await fetch(`${srv.url}/x?bytes=10`, { method: 'HEAD' })).status, 200)
+    assert.equal((await fetch(`${srv.url}/nocontent`)).status, 204)
+    assert.deepEqual(await scope.end(), [])
+  })
+})
+
+describe('requests', () => {
+  test('fetch left in flight without a signal is a request leak', async () => {
+    const scope = track({ root: ROOT })
+    fetch(`${srv.url}/hang`) // MARK:hang
+    await new Promise((r) => setTimeout(r, 20))
+    const leak = only(await scope.end(), 'request')
+    assert.match(leak.description, /no response yet \(no AbortSignal\)/)
+    assertCreatedAt(leak, 'MARK:hang')
+  })
+
+  test('fixed: aborted request', async () => {
+    const scope = track({ root: ROOT })
+    const ac = new AbortController()
+    const p = fetch(`${srv.url}/hang`, { signal: ac.signal })
+    await new Promise((r) => setTimeout(r, 20))
+    ac.abort()
+    await assert.rejects(p)
+    assert.deepEqual(await scope.end(), [])
+  })
+})
+
+describe('pools', () => {
+  test('new Agent() per request never closed is an idle connection', async () => {
+    const scope = track({ root: ROOT })
+    const agent = new undici.Agent() // MARK:new-agent
+    const { body } = await request(`${srv.url}/x?bytes=10`, { dispatcher: agent }) // MARK:undici-agent-request
+    await body.dump()
+    const leak = only(await scope.end(), 'idle')
+    assert.match(
+      leak.description,
+      /127\.0\.0\.1:\d+, in an undici Agent created in file scope and never closed/,
+    )
+    assertCreatedAt(leak, 'MARK:undici-agent-request')
+  })
+
+  test('fixed: agent closed', async () => {
+    const scope = track({ root: ROOT })
+    const agent = new undici.Agent()
+    const { body } = await request(`${srv.url}/x?bytes=10`, { dispatcher: agent })
+    await body.dump()
+    await agent.close()
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('new http.Agent({ keepAlive: true }) never destroyed is an idle connection', async () => {
+    const scope = track({ root: ROOT })
+    const agent = new http.Agent({ keepAlive: true })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/x?bytes=10`, { agent }, resolve),
+    ) // MARK:http-agent
+    res.resume()
+    await new Promise((r) => res.on('end', r))
+    const leak = only(await scope.end(), 'idle')
+    assert.match(leak.fix, /agent\.destroy\(\)/)
+    assertCreatedAt(leak, 'MARK:http-agent')
+  })
+
+  test('clean: keep-alive reuse through the global dispatcher and http.globalAgent', async () => {
+    const scope = track({ root: ROOT })
+    for (let i = 0; i < 3; i++) {
+      await (await fetch(`${srv.url}/x?bytes=10`)).text()
+      const res = await new Promise<http.IncomingMessage>((resolve) =>
+        http.get(`${srv.url}/x?bytes=10`, resolve),
+      )
+      res.resume()
+      await new Promise((r) => res.on('end', r))
+    }
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('clean: agent created outside, used in an inner scope, closed outside', async () => {
+    const outer = track({ root: ROOT })
+    const agent = new undici.Agent()
+    const inner = outer.track('inner')
+    const { body } = await request(`${srv.url}/x?bytes=10`, { dispatcher: agent })
+    await body.dump()
+    assert.deepEqual(await inner.end(), [])
+    await agent.close()
+    assert.deepEqual(await outer.end(), [])
+  })
+})
+
+describe('sockets', () => {
+  test('a raw socket left open on an error path is a socket leak', async () => {
+    const scope = track({ root: ROOT })
+    const port = Number(new URL(srv.url).port)
+    const socket = net.connect(port, '127.0.0.1') // MARK:raw
+    await new Promise((r) => socket.once('connect', r))
+    const leak = only(await scope.end(), 'socket')
+    assertCreatedAt(leak, 'MARK:raw')
+  })
+
+  test('clean: a socket destroyed in the same tick the scope ends', async () => {
+    const scope = track({ root: ROOT })
+    const socket = net.connect(Number(new URL(srv.url).port), '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    socket.destroy()
+    assert.deepEqual(await scope.end(), [])
+  })
+
+  test('clean: a library client that connects lazily in an inner scope and is closed at the outer end', async () => {
+    const { LazyClient } = await import('../fixtures/node_modules/lazy-db/index.js')
+    const outer = track({ root: ROOT })
+    const client = new LazyClient(Number(new URL(srv.url).port))
+    const inner = outer.track('first query')
+    assert.equal(await client.query(), 'ok')
+    assert.deepEqual(await inner.end(), [])
+    client.end()
+    assert.deepEqual(await outer.end(), [])
+  })
+
+  test('a server never closed is a server leak', async () => {
+    const scope = track({ root: ROOT })
+    const server = http.createServer()
+    server.listen(0, '127.0.0.1') // MARK:server
+    await new Promise((r) => server.once('listening', r))
+    const leak = only(await scope.end(), 'server')
+    assert.match(leak.description, /HTTP server on 127\.0\.0\.1:\d+/)
+    assertCreatedAt(leak, 'MARK:server')
+  })
+
+  test('fixed: server closed', async () => {
+    const scope = track({ root: ROOT })
+    const server = http.createServer().listen(0, '127.0.0.1')
+    await new Promise((r) => server.once('listening', r))
+    await new Promise((r) => server.close(r))
+    assert.deepEqual(await scope.end(), [])
+  })
+})
