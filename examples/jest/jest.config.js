@@ -1,0 +1,5 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'netsan',
+  testMatch: ['<rootDir>/test/**/*.test.js'],
+}

@@ -1,0 +1,45 @@
+import http from 'node:http'
+import { allowLeaks, expectNoLeakedConnections, LeakError } from 'netsan'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { assetExistsFixed } from '../src/assets.ts'
+import { closeAndWait } from '../src/ticker.ts'
+import { BIG_BODY, type Served, serve } from './serve.ts'
+
+// netsan's API inside tests: check mid-way, and allow a leak on purpose.
+
+let origin: Served
+let feed: WebSocket | undefined
+beforeAll(async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': BIG_BODY.length })
+    res.end(BIG_BODY)
+  })
+  new WebSocketServer({ server }).on('connection', (ws) => ws.send('hello'))
+  origin = await serve(server)
+})
+afterAll(async () => {
+  if (feed) await closeAndWait(feed)
+  await origin.close()
+})
+
+test('api: expectNoLeakedConnections passes mid-test when clean', async () => {
+  expect(await assetExistsFixed(`${origin.url}/a`)).toBe(true)
+  await expectNoLeakedConnections() // nothing this test opened is still open here
+  expect(await assetExistsFixed(`${origin.url}/b`)).toBe(true)
+})
+
+test('api: expectNoLeakedConnections throws LeakError', async () => {
+  const res = await fetch(`${origin.url}/big`)
+  const err = await expectNoLeakedConnections().catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(LeakError)
+  expect((err as LeakError).leaks[0]?.kind).toBe('body')
+  await res.body?.cancel() // clean up, so the test itself ends clean
+})
+
+test('api: allowLeaks keeps a WebSocket open on purpose', async () => {
+  allowLeaks('websocket', 'the feed stays subscribed for the rest of the file; afterAll closes it')
+  feed = new WebSocket(origin.url.replace('http', 'ws'))
+  await new Promise((resolve) => feed?.addEventListener('open', resolve, { once: true }))
+  expect(feed.readyState).toBe(WebSocket.OPEN)
+})
