@@ -1,8 +1,10 @@
-import fs from 'node:fs'
+import { BaselineIndex, normalizeTestFile, readBaseline } from './baseline.ts'
+import { checkChurn } from './churn.ts'
 import { type Engine, getEngine } from './engine.ts'
-import { LeakError } from './errors.ts'
+import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
 import { type Colors, formatLeaks, formatSuppressed } from './format.ts'
 import { resolveOptions } from './options.ts'
+import { buildReport, ReportFileError, writeJsonAtomic } from './report-file.ts'
 import type { Scope } from './scope.ts'
 import type { ResolvedOptions, ScopeResult } from './types.ts'
 
@@ -24,7 +26,7 @@ export interface SessionInit {
 
 export interface FileRecord {
   file: string
-  tests: { name: string; result: ScopeResult }[]
+  tests: { name: string; result: ScopeResult; churn?: string }[]
   fileResult: ScopeResult | undefined
 }
 
@@ -36,6 +38,8 @@ export class Session {
   readonly options: ResolvedOptions
   readonly engine: Engine | undefined
   readonly files: FileRecord[] = []
+  /** The accepted leaks of option `baseline`, loaded once at start. */
+  readonly baseline: BaselineIndex | undefined
   private readonly init: SessionInit
   private disposed = false
 
@@ -43,6 +47,7 @@ export class Session {
     this.options = options
     this.init = init
     if (options.mode === 'off') return
+    this.baseline = loadBaseline(options.baseline)
     this.engine = getEngine()
     if (!this.engine.installed) this.engine.options = options
     this.engine.acquire()
@@ -71,17 +76,35 @@ export class Session {
   async endTest(scope: Scope | undefined): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
     const result = await scope.finish()
-    this.files.at(-1)?.tests.push({ name: scope.name, result })
-    return this.outcome({ type: 'test', name: scope.name }, result)
+    const record = this.files.at(-1)
+    if (record) this.applyBaseline(result, record.file)
+    const churn = checkChurn(result.stats, this.options.churn, scope.name)
+    record?.tests.push({ name: scope.name, result, ...(churn && { churn }) })
+    const outcome = this.outcome({ type: 'test', name: scope.name }, result)
+    if (churn) outcome.warning = [outcome.warning, churn].filter(Boolean).join('\n\n')
+    return outcome
   }
 
   async endFile(scope: Scope | undefined): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
     const result = await scope.finish()
+    this.applyBaseline(result, scope.name)
     const record = this.files.find((f) => f.file === scope.name)
     if (record) record.fileResult = result
     this.writeReport()
     return this.outcome({ type: 'file', name: scope.name }, result)
+  }
+
+  /** Known leaks become warnings (`by: 'baseline'`) before the outcome is computed; new ones still fail. */
+  private applyBaseline(result: ScopeResult, file: string): void {
+    if (!this.baseline || result.leaks.length === 0) return
+    const { leaks, suppressed } = this.baseline.partition(
+      result.leaks,
+      normalizeTestFile(file, this.options.root),
+      file,
+    )
+    result.leaks = leaks
+    result.suppressed.push(...suppressed)
   }
 
   private outcome(subject: { type: 'test' | 'file'; name: string }, result: ScopeResult): Outcome {
@@ -99,16 +122,9 @@ export class Session {
   private writeReport(): void {
     if (!this.options.report) return
     const file = reportPathFor(this.options.report)
-    const data = {
-      schema: 1,
-      tool: 'netsan',
-      runner: this.init.runner,
-      pid: process.pid,
-      files: this.files.map((f) => ({ file: f.file, tests: f.tests, fileResult: f.fileResult })),
-    }
+    const data = buildReport({ runner: this.init.runner, root: this.options.root, files: this.files })
     try {
-      fs.mkdirSync(require_dirname(file), { recursive: true })
-      fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`)
+      writeJsonAtomic(file, data)
     } catch (error) {
       process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
     }
@@ -121,9 +137,17 @@ export class Session {
   }
 }
 
-function require_dirname(file: string): string {
-  const i = file.lastIndexOf('/')
-  return i <= 0 ? '.' : file.slice(0, i)
+function loadBaseline(file: string | undefined): BaselineIndex | undefined {
+  if (!file) return undefined
+  try {
+    return new BaselineIndex(readBaseline(file), file)
+  } catch (error) {
+    if (!(error instanceof ReportFileError)) throw error
+    throw new NetsanError(
+      ErrorCodes.INVALID_OPTION,
+      `netsan: invalid value for option "baseline": ${error.message.replace(/^netsan: /, '')}; create it with \`npx netsan baseline <report files>\``,
+    )
+  }
 }
 
 /** `netsan-report.json` → `netsan-report.<pid>.json`: each worker writes its own. */

@@ -1,0 +1,265 @@
+/**
+ * The JSON report a session writes (option `report`, one file per worker) and `netsan report` reads.
+ *
+ * Schema 1 (documented in docs/ci.md):
+ * ```
+ * {
+ *   "schema": 1,                 // bumped on any incompatible change; readers refuse newer schemas
+ *   "tool": "netsan",
+ *   "version": "0.1.0",          // the netsan that wrote it
+ *   "runner": "vitest",          // what the adapter calls itself
+ *   "pid": 4242,                 // the worker
+ *   "createdAt": "2026-…Z",      // ISO 8601, rewritten after every file
+ *   "root": "/repo",             // project root: leak frames are relative to it
+ *   "files": [{
+ *     "file": "test/a.test.ts",  // as the runner names it (made relative to root by readers)
+ *     "tests": [{ "name": "…", "result": ScopeResult, "churn"?: "warning text" }],
+ *     "fileResult": ScopeResult | null   // null while the file has not ended
+ *   }]
+ * }
+ * ```
+ * `ScopeResult` is `{ owner, leaks: Leak[], suppressed: Suppressed[], stats: ConnectionStats }` (types.ts).
+ * Adding an optional field keeps schema 1; removing or changing the meaning of a field bumps it.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { LEAK_KINDS, type ScopeResult } from './types.ts'
+
+export const REPORT_SCHEMA = 1
+
+export interface ReportTest {
+  name: string
+  result: ScopeResult
+  /** The churn warning for this test, when the churn check is on and fired. */
+  churn?: string
+}
+
+export interface ReportFileEntry {
+  file: string
+  tests: ReportTest[]
+  fileResult: ScopeResult | null
+}
+
+export interface NetsanReport {
+  schema: typeof REPORT_SCHEMA
+  tool: 'netsan'
+  version: string
+  runner: string
+  pid: number
+  createdAt: string
+  root: string
+  files: ReportFileEntry[]
+}
+
+/** A report or baseline file that cannot be used: the message says which file and why, for people. */
+export class ReportFileError extends Error {
+  readonly code = 'NETSAN_ERR_REPORT_FILE'
+  constructor(message: string) {
+    super(message)
+    this.name = 'ReportFileError'
+  }
+}
+
+let cachedVersion: string | undefined
+
+/** The version of this netsan, from its package.json (`src/` and `dist/` sit next to it). */
+export function netsanVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion
+  let version = 'unknown'
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    if (typeof pkg.version === 'string') version = pkg.version
+  } catch {}
+  cachedVersion = version
+  return version
+}
+
+export function buildReport(init: {
+  runner: string
+  root: string
+  files: { file: string; tests: ReportTest[]; fileResult: ScopeResult | undefined | null }[]
+  pid?: number
+  now?: Date
+}): NetsanReport {
+  return {
+    schema: REPORT_SCHEMA,
+    tool: 'netsan',
+    version: netsanVersion(),
+    runner: init.runner,
+    pid: init.pid ?? process.pid,
+    createdAt: (init.now ?? new Date()).toISOString(),
+    root: init.root,
+    files: init.files.map((f) => ({
+      file: f.file,
+      tests: f.tests.map((t) => ({ name: t.name, result: t.result, ...(t.churn && { churn: t.churn }) })),
+      fileResult: f.fileResult ?? null,
+    })),
+  }
+}
+
+/** Writes via a temporary file and a rename, so a reader never sees half a report. */
+export function writeJsonAtomic(file: string, data: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)
+  fs.renameSync(tmp, file)
+}
+
+/** Reads a file and parses JSON, with errors that name the file and never carry a stack for users. */
+export function readJsonFile(file: string, what: string): unknown {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new ReportFileError(`netsan: ${what} ${file} does not exist`)
+    if (code === 'EISDIR') throw new ReportFileError(`netsan: ${what} ${file} is a directory, not a file`)
+    throw new ReportFileError(`netsan: cannot read ${what} ${file}: ${(error as Error).message}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    const detail = text.trim() === '' ? 'the file is empty' : (error as Error).message
+    throw new ReportFileError(`netsan: ${what} ${file} is not valid JSON (${detail})`)
+  }
+}
+
+/** Checks the header every netsan file shares: tool name and schema version. */
+export function checkHeader(data: unknown, source: string, tool: string, schema: number, what: string): void {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ReportFileError(`netsan: ${source} is not a ${what}: expected a JSON object`)
+  }
+  const d = data as Record<string, unknown>
+  if (d.tool !== tool) {
+    const hint =
+      d.tool === 'netsan-baseline'
+        ? ' (it is a netsan baseline; pass it with --baseline)'
+        : d.tool === 'netsan'
+          ? ' (it is a netsan report, not a baseline)'
+          : ''
+    throw new ReportFileError(
+      `netsan: ${source} is not a ${what}: "tool" is ${JSON.stringify(d.tool)}${hint}`,
+    )
+  }
+  if (typeof d.schema !== 'number' || !Number.isInteger(d.schema) || d.schema < 1) {
+    throw new ReportFileError(
+      `netsan: ${source} has an invalid "schema": ${JSON.stringify(d.schema)} (expected ${schema})`,
+    )
+  }
+  if (d.schema > schema) {
+    throw new ReportFileError(
+      `netsan: ${source} was written by a newer netsan (schema ${d.schema}); this netsan (${netsanVersion()}) reads schema ${schema} — upgrade netsan`,
+    )
+  }
+}
+
+type Json = Record<string, unknown>
+
+function fail(source: string, at: string, expected: string, got: unknown): never {
+  const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 60)
+  throw new ReportFileError(
+    `netsan: ${source} is not a valid netsan report: ${at} should be ${expected}, got ${shown}`,
+  )
+}
+
+function obj(v: unknown, source: string, at: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(source, at, 'an object', v)
+  return v as Json
+}
+
+function arr(v: unknown, source: string, at: string): unknown[] {
+  if (!Array.isArray(v)) fail(source, at, 'an array', v)
+  return v
+}
+
+function str(v: unknown, source: string, at: string): string {
+  if (typeof v !== 'string') fail(source, at, 'a string', v)
+  return v
+}
+
+function num(v: unknown, source: string, at: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, at, 'a number', v)
+  return v
+}
+
+function checkLeak(v: unknown, source: string, at: string): void {
+  const l = obj(v, source, at)
+  if (!(LEAK_KINDS as readonly unknown[]).includes(l.kind))
+    fail(source, `${at}.kind`, `one of ${LEAK_KINDS.join(', ')}`, l.kind)
+  str(l.description, source, `${at}.description`)
+  str(l.fix, source, `${at}.fix`)
+  str(l.owner, source, `${at}.owner`)
+  num(l.count, source, `${at}.count`)
+  arr(l.stack, source, `${at}.stack`).forEach((f, i) => {
+    str(f, source, `${at}.stack[${i}]`)
+  })
+  if (l.frame !== undefined) {
+    const f = obj(l.frame, source, `${at}.frame`)
+    str(f.file, source, `${at}.frame.file`)
+    num(f.line, source, `${at}.frame.line`)
+    num(f.column, source, `${at}.frame.column`)
+  }
+}
+
+const STAT_FIELDS = [
+  'socketsOpened',
+  'requests',
+  'requestsPerConnection',
+  'tlsHandshakes',
+  'peakOpenConnections',
+]
+
+function checkResult(v: unknown, source: string, at: string): void {
+  const r = obj(v, source, at)
+  str(r.owner, source, `${at}.owner`)
+  arr(r.leaks, source, `${at}.leaks`).forEach((l, i) => {
+    checkLeak(l, source, `${at}.leaks[${i}]`)
+  })
+  arr(r.suppressed, source, `${at}.suppressed`).forEach((s, i) => {
+    const o = obj(s, source, `${at}.suppressed[${i}]`)
+    checkLeak(o.leak, source, `${at}.suppressed[${i}].leak`)
+    if (!['allowLeaks', 'ignore', 'baseline'].includes(o.by as string))
+      fail(source, `${at}.suppressed[${i}].by`, "'allowLeaks', 'ignore' or 'baseline'", o.by)
+    str(o.reason, source, `${at}.suppressed[${i}].reason`)
+  })
+  const stats = obj(r.stats, source, `${at}.stats`)
+  for (const k of STAT_FIELDS) num(stats[k], source, `${at}.stats.${k}`)
+  obj(stats.connectionsByOrigin, source, `${at}.stats.connectionsByOrigin`)
+}
+
+/** Validates parsed JSON as a schema-1 report; `source` names it in errors (usually the path). */
+export function parseReport(data: unknown, source: string): NetsanReport {
+  checkHeader(data, source, 'netsan', REPORT_SCHEMA, 'netsan report')
+  const d = data as Json
+  str(d.runner, source, 'runner')
+  arr(d.files, source, 'files').forEach((f, i) => {
+    const file = obj(f, source, `files[${i}]`)
+    str(file.file, source, `files[${i}].file`)
+    arr(file.tests, source, `files[${i}].tests`).forEach((t, j) => {
+      const test = obj(t, source, `files[${i}].tests[${j}]`)
+      str(test.name, source, `files[${i}].tests[${j}].name`)
+      checkResult(test.result, source, `files[${i}].tests[${j}].result`)
+    })
+    if (file.fileResult !== null && file.fileResult !== undefined)
+      checkResult(file.fileResult, source, `files[${i}].fileResult`)
+  })
+  return {
+    schema: REPORT_SCHEMA,
+    tool: 'netsan',
+    version: typeof d.version === 'string' ? d.version : 'unknown',
+    runner: d.runner as string,
+    pid: typeof d.pid === 'number' ? d.pid : 0,
+    createdAt: typeof d.createdAt === 'string' ? d.createdAt : '',
+    root: typeof d.root === 'string' ? d.root : '',
+    files: (d.files as Json[]).map((f) => ({
+      file: f.file as string,
+      tests: f.tests as ReportTest[],
+      fileResult: (f.fileResult as ScopeResult | null | undefined) ?? null,
+    })),
+  }
+}
+
+/** Reads and validates one report file; every problem is a `ReportFileError` with a readable message. */
+export function readReport(file: string): NetsanReport {
+  return parseReport(readJsonFile(file, 'report'), file)
+}
