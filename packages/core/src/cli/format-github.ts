@@ -1,0 +1,76 @@
+import { KIND_WORDS } from '../kinds.ts'
+import { checkoutPath, type LeakItem, type Summary, where } from './summary.ts'
+
+/** GitHub's workflow-command escaping for the message part. */
+export function escapeData(s: string): string {
+  return s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A')
+}
+
+/** …and for property values (`file=`, `title=`), where `:` and `,` are separators too. */
+export function escapeProperty(s: string): string {
+  return escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C')
+}
+
+function command(
+  level: 'error' | 'warning' | 'notice',
+  props: Record<string, string | number | undefined>,
+  message: string,
+): string {
+  const p = Object.entries(props)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
+    .join(',')
+  return `::${level}${p ? ` ${p}` : ''}::${escapeData(message)}`
+}
+
+function location(item: LeakItem, base: string): Record<string, string | number | undefined> {
+  const f = item.leak.frame
+  if (!f) return { file: checkoutPath(item.testFile, item.root, base) }
+  return { file: checkoutPath(f.file, item.root, base), line: f.line, col: f.column }
+}
+
+function subject(item: LeakItem): string {
+  return item.test === '' ? `${item.testFile} (file level)` : item.test
+}
+
+/**
+ * Workflow commands: an error at the creating line of every failing leak, a warning for every leak the
+ * baseline accepted, a notice per stale baseline entry and a warning per churning test.
+ * `base` is the checkout root (GITHUB_WORKSPACE): annotation paths must be relative to it.
+ */
+export function formatGithub(s: Summary, base: string): string {
+  const lines: string[] = []
+  for (const item of s.leaks) {
+    const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
+    lines.push(
+      command(
+        'error',
+        { ...location(item, base), title: `netsan: ${KIND_WORDS[item.leak.kind]}` },
+        `${subject(item)}: ${item.leak.description}${times} — fix: ${item.leak.fix}`,
+      ),
+    )
+  }
+  for (const item of s.suppressed) {
+    if (item.by !== 'baseline') continue
+    lines.push(
+      command(
+        'warning',
+        { ...location(item, base), title: `netsan (baseline): ${KIND_WORDS[item.leak.kind]}` },
+        `${subject(item)}: ${item.leak.description} — known leak, ${item.reason} — fix: ${item.leak.fix}`,
+      ),
+    )
+  }
+  for (const e of s.stale ?? []) {
+    lines.push(
+      command(
+        'notice',
+        { file: e.file || e.testFile, title: 'netsan: stale baseline entry' },
+        `${where(e)}: ${KIND_WORDS[e.kind]}${e.fn ? ` created in ${e.fn}` : ''} no longer occurs; regenerate the baseline to drop it`,
+      ),
+    )
+  }
+  for (const c of s.churn) {
+    lines.push(command('warning', { file: c.testFile, title: 'netsan: connection churn' }, c.message))
+  }
+  return lines.join('\n')
+}

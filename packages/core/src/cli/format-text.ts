@@ -1,0 +1,84 @@
+import { KIND_WORDS } from '../kinds.ts'
+import type { LeakKind } from '../types.ts'
+import { leakTotal, type Summary, where } from './summary.ts'
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+export function kindCounts(byKind: Partial<Record<LeakKind, number>>): string {
+  return Object.entries(byKind)
+    .map(([kind, n]) => `${n} ${KIND_WORDS[kind as LeakKind]}`)
+    .join(', ')
+}
+
+export function connectionLine(s: Summary): string {
+  const c = s.connections
+  return [
+    `${plural(c.socketsOpened, 'socket')} opened`,
+    plural(c.requests, 'request'),
+    `${c.requestsPerConnection} requests per connection`,
+    plural(c.tlsHandshakes, 'TLS handshake'),
+    `peak ${c.peakOpenConnections} open in one scope`,
+  ].join(', ')
+}
+
+export function verdict(s: Summary): string {
+  const n = leakTotal(s.leaks)
+  if (n === 0) return s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'
+  return `netsan: FAIL — ${plural(n, s.baseline ? 'new leak' : 'leak')} in ${plural(s.testsWithLeaks, 'test')}${
+    s.leaks.some((l) => l.test === '') ? ' and at file level' : ''
+  }`
+}
+
+/** The human summary: every failing leak with its stack and fix, every suppression, stale entries, figures. */
+export function formatText(s: Summary): string {
+  const lines: string[] = []
+  const total = leakTotal(s.leaks)
+  lines.push(
+    `netsan report: ${plural(s.reports.length, 'report')} (${s.runners.join(', ') || 'no runner'}), ${plural(s.files, 'file')}, ${plural(s.tests, 'test')}`,
+  )
+  lines.push(
+    `  tests with leaks: ${s.testsWithLeaks}; leaks: ${total}${total ? ` (${kindCounts(s.leaksByKind)})` : ''}`,
+  )
+  lines.push(`  connections: ${connectionLine(s)}`)
+  if (s.leaks.length > 0) {
+    lines.push('', s.baseline ? `New leaks (not in the baseline ${s.baseline}):` : 'Leaks:')
+    for (const item of s.leaks) {
+      const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
+      lines.push('', `  ✖ ${where(item)}`)
+      lines.push(`    ${KIND_WORDS[item.leak.kind]}${times} — ${item.leak.description}`)
+      if (item.leak.stack.length === 0) lines.push('      (no user code on the creation stack)')
+      for (const frame of item.leak.stack) lines.push(`      ${frame}`)
+      lines.push(`    fix: ${item.leak.fix}`)
+    }
+  }
+  if (s.suppressed.length > 0) {
+    lines.push('', `Suppressed (${plural(leakTotal(s.suppressed), 'leak')}, not failing):`)
+    for (const group of s.suppressedByReason) {
+      lines.push(`  ${group.by}: ${group.reason} — ${group.count}`)
+      for (const item of s.suppressed) {
+        if (item.by !== group.by || item.reason !== group.reason) continue
+        const at = item.leak.frame ? ` (${item.leak.frame.file}:${item.leak.frame.line})` : ''
+        lines.push(`    - ${where(item)}: ${KIND_WORDS[item.leak.kind]} — ${item.leak.description}${at}`)
+      }
+    }
+  }
+  if (s.stale && s.stale.length > 0) {
+    lines.push(
+      '',
+      `Stale baseline entries (${s.stale.length}): no longer occur — regenerate with \`netsan baseline\` to drop them`,
+    )
+    for (const e of s.stale) {
+      const fn = e.fn ? `${e.fn} ` : ''
+      lines.push(`  - ${where(e)}: ${KIND_WORDS[e.kind]} created at ${fn}(${e.file || 'unknown'})`)
+    }
+  }
+  if (s.churn.length > 0) {
+    lines.push('', `Connection churn (${plural(s.churn.length, 'test')}, warning):`)
+    for (const c of s.churn) {
+      lines.push(`  - ${where(c)}`)
+      for (const l of c.message.split('\n')) lines.push(`    ${l.replace(/^\s+/, '')}`)
+    }
+  }
+  lines.push('', verdict(s))
+  return lines.join('\n')
+}

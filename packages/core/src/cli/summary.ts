@@ -1,0 +1,173 @@
+import path from 'node:path'
+import { type BaselineEntry, type BaselineIndex, entryFor, normalizeTestFile } from '../baseline.ts'
+import type { NetsanReport } from '../report-file.ts'
+import { type ConnectionStats, LEAK_KINDS, type Leak, type LeakKind, type ScopeResult } from '../types.ts'
+
+/** One leak, placed: which test file and test it belongs to, and its baseline key. */
+export interface LeakItem {
+  testFile: string
+  /** '' for a leak owned by the file itself (module top level, beforeAll). */
+  test: string
+  leak: Leak
+  entry: BaselineEntry
+  /** The root of the report it came from: leak frames are relative to it. */
+  root: string
+}
+
+export interface SuppressedItem extends LeakItem {
+  by: 'allowLeaks' | 'ignore' | 'baseline'
+  reason: string
+}
+
+export interface ChurnItem {
+  testFile: string
+  test: string
+  message: string
+}
+
+export interface Summary {
+  reports: string[]
+  runners: string[]
+  files: number
+  tests: number
+  /** Tests with at least one leak that is not suppressed and not in the baseline. */
+  testsWithLeaks: number
+  /** Leaks that fail the run. */
+  leaks: LeakItem[]
+  leaksByKind: Partial<Record<LeakKind, number>>
+  /** Every suppression, including leaks the baseline accepted (here or already in the session). */
+  suppressed: SuppressedItem[]
+  suppressedByReason: { by: SuppressedItem['by']; reason: string; count: number }[]
+  baseline: string | undefined
+  /** Baseline entries that no leak matched any more; undefined without a baseline. */
+  stale: BaselineEntry[] | undefined
+  churn: ChurnItem[]
+  connections: ConnectionStats
+}
+
+const count = (items: { leak: Leak }[]) => items.reduce((n, i) => n + i.leak.count, 0)
+
+export function leakTotal(items: { leak: Leak }[]): number {
+  return count(items)
+}
+
+/** Merges worker and shard reports and applies the baseline: a pure function of its inputs. */
+export function summarize(
+  reports: { source: string; report: NetsanReport }[],
+  baseline: BaselineIndex | undefined,
+): Summary {
+  const leaks: LeakItem[] = []
+  const suppressed: SuppressedItem[] = []
+  const churn: ChurnItem[] = []
+  const stats: ConnectionStats[] = []
+  const runners = new Set<string>()
+  const files = new Set<string>()
+  let tests = 0
+
+  const take = (result: ScopeResult, testFile: string, rawFile: string, root: string) => {
+    stats.push(result.stats)
+    for (const leak of result.leaks) {
+      const entry = entryFor(testFile, rawFile, leak)
+      const item = { testFile, test: entry.test, leak, entry, root }
+      if (baseline?.has(entry)) {
+        suppressed.push({ ...item, by: 'baseline', reason: `accepted in ${baseline.source}` })
+      } else leaks.push(item)
+    }
+    for (const s of result.suppressed) {
+      const entry = entryFor(testFile, rawFile, s.leak)
+      if (s.by === 'baseline') baseline?.markSeen(entry)
+      suppressed.push({ testFile, test: entry.test, leak: s.leak, entry, root, by: s.by, reason: s.reason })
+    }
+  }
+
+  for (const { report } of reports) {
+    runners.add(report.runner)
+    for (const f of report.files) {
+      const testFile = normalizeTestFile(f.file, report.root)
+      files.add(testFile)
+      for (const t of f.tests) {
+        tests++
+        take(t.result, testFile, f.file, report.root)
+        if (t.churn) churn.push({ testFile, test: t.name, message: t.churn })
+      }
+      if (f.fileResult) take(f.fileResult, testFile, f.file, report.root)
+    }
+  }
+
+  const order = (a: LeakItem, b: LeakItem) =>
+    a.testFile.localeCompare(b.testFile) ||
+    a.test.localeCompare(b.test) ||
+    a.leak.kind.localeCompare(b.leak.kind)
+  leaks.sort(order)
+  suppressed.sort((a, b) => a.by.localeCompare(b.by) || a.reason.localeCompare(b.reason) || order(a, b))
+
+  const leaksByKind: Partial<Record<LeakKind, number>> = {}
+  for (const kind of LEAK_KINDS) {
+    const n = count(leaks.filter((l) => l.leak.kind === kind))
+    if (n > 0) leaksByKind[kind] = n
+  }
+  const reasons = new Map<string, { by: SuppressedItem['by']; reason: string; count: number }>()
+  for (const s of suppressed) {
+    const key = `${s.by}\0${s.reason}`
+    const r = reasons.get(key) ?? { by: s.by, reason: s.reason, count: 0 }
+    r.count += s.leak.count
+    reasons.set(key, r)
+  }
+
+  return {
+    reports: reports.map((r) => r.source),
+    runners: [...runners].sort(),
+    files: files.size,
+    tests,
+    testsWithLeaks: new Set(leaks.filter((l) => l.test !== '').map((l) => `${l.testFile}\0${l.test}`)).size,
+    leaks,
+    leaksByKind,
+    suppressed,
+    suppressedByReason: [...reasons.values()],
+    baseline: baseline?.source,
+    stale: baseline?.stale(),
+    churn,
+    connections: sumStats(stats),
+  }
+}
+
+/** Sums connection figures; requests per connection is recomputed from the parts, peak is the largest. */
+export function sumStats(all: ConnectionStats[]): ConnectionStats {
+  let carrying = 0
+  let carried = 0
+  const byOrigin: Record<string, number> = {}
+  const total: ConnectionStats = {
+    socketsOpened: 0,
+    requests: 0,
+    requestsPerConnection: 0,
+    tlsHandshakes: 0,
+    peakOpenConnections: 0,
+    connectionsByOrigin: byOrigin,
+  }
+  for (const s of all) {
+    total.socketsOpened += s.socketsOpened
+    total.requests += s.requests
+    total.tlsHandshakes += s.tlsHandshakes
+    total.peakOpenConnections = Math.max(total.peakOpenConnections, s.peakOpenConnections)
+    if (s.requestsPerConnection > 0) {
+      carrying += Math.round(s.requests / s.requestsPerConnection)
+      carried += s.requests
+    }
+    for (const [origin, n] of Object.entries(s.connectionsByOrigin))
+      byOrigin[origin] = (byOrigin[origin] ?? 0) + n
+  }
+  total.requestsPerConnection = carrying === 0 ? 0 : Math.round((carried / carrying) * 100) / 100
+  return total
+}
+
+/** A frame's file as the CI checkout names it: relative to `base` (the workspace), resolved from the report root. */
+export function checkoutPath(file: string, root: string, base: string): string {
+  const abs = path.resolve(root || base, file)
+  const rel = path.relative(base, abs)
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file.replaceAll('\\', '/') : rel.replaceAll('\\', '/')
+}
+
+/** `test/a.test.ts › downloads the archive`, or `test/a.test.ts (file level)`. */
+export function where(item: { testFile: string; test: string }): string {
+  return item.test === '' ? `${item.testFile} (file level)` : `${item.testFile} › ${item.test}`
+}
