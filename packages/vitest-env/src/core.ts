@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+export type Core = typeof import('netsan')
+
+// A real `import()`, out of reach of Vite's transform: see loadCore.
+const nativeImport = new Function('id', 'return import(id)') as (id: string) => Promise<unknown>
+
+let core: Promise<Core> | undefined
+
+/**
+ * Loads netsan with Node's own loader. Vitest may run this package through Vite's module runner
+ * (it does whenever the package's real path is outside node_modules: a workspace, `npm link`);
+ * netsan's trackers would then run as `eval` code, and their frames would look like Vite's.
+ */
+export function loadCore(): Promise<Core> {
+  core ??= (async () => {
+    try {
+      const here = fileURLToPath(import.meta.url)
+      const resolved = createRequire(here).resolve('netsan')
+      return (await nativeImport(pathToFileURL(resolved).href)) as Core
+    } catch {
+      return import('netsan')
+    }
+  })()
+  return core
+}
+
+/** This package's own directories: its frames are never user code (dist, and src under source maps). */
+export function ownDirectories(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  return [here, path.join(path.dirname(here), 'src'), path.join(path.dirname(here), 'dist')]
+}

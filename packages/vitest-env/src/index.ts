@@ -1,0 +1,132 @@
+import path from 'node:path'
+import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
+import { loadCore, ownDirectories } from './core.ts'
+import { reportOutcome, warnOnce } from './report.ts'
+import { sourceLine } from './source.ts'
+import {
+  beginFile,
+  clearState,
+  endFileScope,
+  publishState,
+  syncWithWorker,
+  vitestWorker,
+  type WorkerState,
+} from './state.ts'
+
+export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
+
+/** The line users add next to `environment: 'netsan'`. */
+export const SETUP_ENTRY = 'vitest-environment-netsan/setup'
+
+/** Validates the options (a bad one throws netsan's error, which fails the run) and starts the session. */
+async function startSession(options: Record<string, any> | undefined): Promise<WorkerState> {
+  const core = await loadCore()
+  for (const dir of ownDirectories()) core.addOwnDirectory(dir)
+  const raw: unknown = options?.netsan
+  const session = core.createSession(raw, {
+    runner: 'vitest',
+    sourceLine: (file, line) => sourceLine(path.resolve(session.options.root, file), line),
+  })
+  if (session.options.base === 'netsan') {
+    session.dispose()
+    throw new core.NetsanError(
+      core.ErrorCodes.INVALID_OPTION,
+      `netsan: invalid value for option "base": received "netsan"; allowed: 'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path`,
+    )
+  }
+  const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
+  return { core, session, file: undefined, rootGiven, setupFileLoaded: false, setupFileConfigured: undefined }
+}
+
+function missingSetupFile(state: WorkerState): void {
+  if (!state.session.active) return
+  warnOnce(
+    'missing-setup',
+    `netsan: environment 'netsan' is on, but its setup file is not in setupFiles, so netsan checks whole files only, not each test.\n` +
+      `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`,
+  )
+}
+
+/** With the setup file, each file ends in its `aroundAll`; without it, the environment checks the file here. */
+async function finish(state: WorkerState, global: object): Promise<void> {
+  const worker = vitestWorker(global) ?? vitestWorker()
+  syncWithWorker(state, worker)
+  if (!state.setupFileLoaded) missingSetupFile(state)
+  // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
+  reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
+}
+
+async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (error) {
+    state.session.dispose()
+    throw error
+  }
+}
+
+const environment: Environment = {
+  name: 'netsan',
+  viteEnvironment: 'ssr',
+
+  async setup(global, options): Promise<EnvironmentReturn> {
+    const state = await startSession(options)
+    const base = await withBase(state, async () =>
+      (await loadBase(state.session.options.base)).setup(global, options),
+    )
+    publishState(global, state)
+    if (global !== globalThis) publishState(globalThis, state)
+    await beginFile(state, undefined)
+    return {
+      async teardown(g: any) {
+        try {
+          await finish(state, global)
+        } finally {
+          clearState(global, state)
+          clearState(globalThis, state)
+          state.session.dispose()
+          await base.teardown(g)
+        }
+      },
+    }
+  },
+
+  async setupVM(options): Promise<VmEnvironmentReturn> {
+    const state = await startSession(options)
+    const vm = await withBase(state, async () => {
+      const baseEnv = await loadBase(state.session.options.base)
+      if (!baseEnv.setupVM) {
+        throw new TypeError(
+          `netsan: base environment "${state.session.options.base}" does not support the vm pools (it has no setupVM)`,
+        )
+      }
+      return baseEnv.setupVM(options)
+    })
+    const context = vm.getVmContext()
+    publishState(context, state)
+    publishState(globalThis, state)
+    // The tests' realm: netsan's trackers patch its globals (fetch, WebSocket) too, and a copy of
+    // netsan loaded inside it finds this engine.
+    const engine = state.session.engine
+    const unwatch = engine?.watchGlobal(context as typeof globalThis)
+    if (engine)
+      Object.defineProperty(context, Symbol.for('netsan.engine.v1'), { value: engine, configurable: true })
+    await beginFile(state, undefined)
+    return {
+      getVmContext: () => context,
+      async teardown() {
+        try {
+          await finish(state, context)
+        } finally {
+          unwatch?.()
+          clearState(context, state)
+          clearState(globalThis, state)
+          state.session.dispose()
+          await vm.teardown()
+        }
+      },
+    }
+  },
+}
+
+export default environment

@@ -1,0 +1,48 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { isMainThread } from 'node:worker_threads'
+import type { LeakError, Outcome } from 'netsan'
+
+/**
+ * Prints `message` once per Vitest run, not once per worker: the first worker to create the
+ * marker file (keyed by the Vitest main process) prints it.
+ */
+export function warnOnce(key: string, message: string): void {
+  const g = globalThis as { __netsanWarned?: Set<string> }
+  g.__netsanWarned ??= new Set()
+  if (g.__netsanWarned.has(key)) return
+  g.__netsanWarned.add(key)
+  const main = isMainThread ? process.ppid : process.pid
+  const marker = path.join(os.tmpdir(), `netsan-vitest-${main}-${key}`)
+  try {
+    fs.writeFileSync(marker, '', { flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return
+  }
+  process.stderr.write(`\n${message}\n`)
+}
+
+/**
+ * Prints the warning and throws the error of a scope's outcome. The error's stack is rewritten to
+ * the creating lines (absolute paths): Vitest then shows its own code frame there, and the report's
+ * relative `at` lines inside the message are not mistaken for stack frames.
+ */
+export function reportOutcome(outcome: Outcome | undefined, root: string): void {
+  if (!outcome) return
+  if (outcome.warning) console.warn(outcome.warning)
+  if (outcome.error) throw withCreatingFrames(outcome.error, root)
+}
+
+function withCreatingFrames(error: LeakError, root: string): LeakError {
+  const frames = new Set<string>()
+  for (const leak of error.leaks) {
+    const f = leak.frame
+    if (f)
+      frames.add(
+        `    at ${f.fn ? `${f.fn} (` : ''}${path.resolve(root, f.file)}:${f.line}:${f.column}${f.fn ? ')' : ''}`,
+      )
+  }
+  error.stack = [`${error.name}: ${error.message.split('\n')[0]}`, ...frames].join('\n')
+  return error
+}

@@ -1,0 +1,93 @@
+import type { Outcome, Scope, Session } from 'netsan'
+import type { Core } from './core.ts'
+
+/**
+ * What the environment shares with the setup file. It lives under a global symbol because the
+ * two are loaded separately (the environment by Vitest's loader, the setup file by the test's
+ * module runner) and, in the vm pools, in different realms.
+ */
+export interface WorkerState {
+  /** netsan as the environment loaded it (natively): the setup file uses the same copy. */
+  core: Core
+  session: Session
+  /** The file that is running now, if its scope has started and not yet ended. */
+  file: { path: string | undefined; scope: Scope | undefined } | undefined
+  /** Whether the user set `root`; if not, it follows Vitest's root once the worker state is known. */
+  rootGiven: boolean
+  /** Set by the setup file the first time it runs in this worker. */
+  setupFileLoaded: boolean
+  /** Whether the environment found the setup file in `setupFiles` (undefined: could not tell yet). */
+  setupFileConfigured: boolean | undefined
+}
+
+export const STATE_KEY = Symbol.for('vitest-environment-netsan.state.v1')
+
+export function publishState(target: object, state: WorkerState): void {
+  Object.defineProperty(target, STATE_KEY, { value: state, configurable: true, writable: true })
+}
+
+export function readState(target: object = globalThis): WorkerState | undefined {
+  return (target as Record<symbol, WorkerState | undefined>)[STATE_KEY]
+}
+
+export function clearState(target: object, state: WorkerState): void {
+  if (readState(target) === state) delete (target as Record<symbol, unknown>)[STATE_KEY]
+}
+
+/** Vitest's per-worker state: which file runs now and the resolved config. Set after the environment's setup. */
+interface VitestWorkerState {
+  filepath?: string
+  config?: { root?: string; setupFiles?: string[] }
+}
+
+export function vitestWorker(target: object = globalThis): VitestWorkerState | undefined {
+  return (target as { __vitest_worker__?: VitestWorkerState }).__vitest_worker__
+}
+
+/** Takes Vitest's root (for relative paths in reports) and learns whether the setup file is configured. */
+export function syncWithWorker(state: WorkerState, worker: VitestWorkerState | undefined): void {
+  const config = worker?.config
+  if (!config) return
+  if (!state.rootGiven && config.root) state.session.options.root = config.root
+  if (state.setupFileConfigured === undefined && Array.isArray(config.setupFiles)) {
+    state.setupFileConfigured = config.setupFiles.some((f) =>
+      /vitest-environment-netsan|vitest-env[\\/](dist|src)[\\/]setup\./.test(f),
+    )
+  }
+}
+
+/**
+ * Starts (or adopts) the scope of the file that runs now. The environment starts an unnamed one
+ * before Vitest says which file runs, so that module-level code is owned; the first caller that
+ * knows the path names it. A previous file's scope left open (`isolate: false`) ends first.
+ */
+export async function beginFile(state: WorkerState, path: string | undefined): Promise<Outcome | undefined> {
+  const current = state.file
+  if (current?.scope && !current.scope.ended) {
+    if (current.path === path) return undefined
+    if (current.path === undefined) {
+      if (path !== undefined) name(state, current.scope, path)
+      current.path = path
+      return undefined
+    }
+  }
+  const outcome = current ? await endFileScope(state) : undefined
+  state.file = { path, scope: state.session.startFile(path ?? 'test file') }
+  return outcome
+}
+
+function name(state: WorkerState, scope: Scope, path: string): void {
+  const old = scope.name
+  ;(scope as { name: string }).name = path
+  const record = state.session.files.findLast((f) => f.file === old)
+  if (record) record.file = path
+}
+
+/** Ends the current file's scope; returns what the adapter must report. */
+export async function endFileScope(state: WorkerState, path?: string): Promise<Outcome | undefined> {
+  const file = state.file
+  state.file = undefined
+  if (!file?.scope) return undefined
+  if (file.path === undefined && path !== undefined) name(state, file.scope, path)
+  return state.session.endFile(file.scope)
+}
