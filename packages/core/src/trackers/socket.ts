@@ -9,14 +9,17 @@ import { hostPort, registry } from './registry.ts'
 // Runner frames (Vitest's and Jest's own connections) never make a resource.
 const RUNNER = /[\\/]node_modules[\\/](vitest|@vitest|vite|jest-[^\\/]+|@jest|jest)[\\/]/
 
+// A mocking layer's passthrough socket (nock's @mswjs/interceptors): the mock socket the code holds stands for it.
+const MOCK_LAYER = /[\\/]node_modules[\\/]@mswjs[\\/]interceptors[\\/]/
+
 export function isRunnerSite(site: Site): boolean {
   const creator = directCreator(site)
   return creator !== undefined && RUNNER.test(creator.file)
 }
 
-function describeSocket(socket: net.Socket, intended: string): string {
+function describeSocket(socket: net.Socket, intended: string | undefined): string {
   const tlsSocket = socket instanceof tls.TLSSocket
-  const remote = socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : intended
+  const remote = socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : (intended ?? '?')
   const state = socket.connecting
     ? 'connecting'
     : socket.readyState === 'open'
@@ -43,8 +46,10 @@ export function installSocketTracker(
   onPoolSocket: (socket: net.Socket) => boolean,
 ): () => void {
   const seen = new WeakSet<net.Socket>()
+  const targets = new WeakMap<net.Socket, string>()
 
-  const onSocket = (socket: net.Socket, target: string) => {
+  const onSocket = (socket: net.Socket, target: string | undefined) => {
+    if (target) targets.set(socket, target)
     if (seen.has(socket)) return
     seen.add(socket)
     // A pool (undici's connector) or an HTTP/2 session is creating it: they account for it.
@@ -52,6 +57,7 @@ export function installSocketTracker(
     const site = captureSite()
     if (isRunnerSite(site)) return
     const creator = directCreator(site)
+    if (creator && MOCK_LAYER.test(creator.file)) return
     const owner = engine.current()
     const resource = new Resource({
       kind: 'socket',
@@ -59,7 +65,7 @@ export function installSocketTracker(
       checkAt: creator?.kind === 'user' ? 'test' : 'file',
       site,
       owner,
-      describe: () => describeSocket(socket, target),
+      describe: () => describeSocket(socket, targets.get(socket)),
       isOpen: () => !socket.destroyed,
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import {
+  allowLeaks,
+  ErrorCodes,
+  expectNoLeakedConnections,
+  formatLeaks,
+  type Leak,
+  NetsanError,
+  redactUrl,
+  resolveOptions,
+} from '../src/index.ts'
+import { isTestFile, parseStack } from '../src/stack.ts'
+
+describe('redactUrl', () => {
+  test('hides userinfo and sensitive query values', () => {
+    assert.equal(redactUrl('https://u:p@host/p?token=abc&x=1'), 'https://***@host/p?token=***&x=1')
+  })
+  test('keeps harmless URLs unchanged', () => {
+    assert.equal(redactUrl('http://127.0.0.1:8080/big?bytes=10'), 'http://127.0.0.1:8080/big?bytes=10')
+  })
+  test('covers the usual credential names, case-insensitively', () => {
+    assert.equal(
+      redactUrl('http://h/x?API_KEY=1&Signature=2&password=3&code=4&sig=5&auth=6&secret=7&page=2'),
+      'http://h/x?API_KEY=***&Signature=***&password=***&code=***&sig=***&auth=***&secret=***&page=2',
+    )
+  })
+  test('an unparsable URL still loses its userinfo', () => {
+    assert.equal(redactUrl('not a url //user:pw@x'), 'not a url //***@x')
+  })
+})
+
+describe('options', () => {
+  const code = (fn: () => unknown) => {
+    try {
+      fn()
+    } catch (e) {
+      assert.ok(e instanceof NetsanError)
+      return { code: e.code, message: e.message }
+    }
+    assert.fail('expected a NetsanError')
+  }
+  test('an unknown key names the key and lists the known ones', () => {
+    const e = code(() => resolveOptions({ setleMs: 5 }, {}))
+    assert.equal(e.code, ErrorCodes.UNKNOWN_OPTION)
+    assert.match(e.message, /unknown option "setleMs"; known options: mode, kinds, settleMs/)
+  })
+  const bad: [string, unknown, RegExp][] = [
+    ['mode', 'loud', /"mode": received "loud"; allowed: 'fail', 'warn', 'off'/],
+    ['kinds', ['body', 'pipes'], /"kinds\[1\]": received "pipes"; allowed: 'body', 'request'/],
+    ['kinds', 'body', /"kinds": received "body"; allowed: an array of/],
+    ['settleMs', -1, /"settleMs": received -1; allowed: a number of milliseconds from 0 to 60000/],
+    ['sharedPools', 'share', /"sharedPools": received "share"; allowed: 'allow', 'close', 'fail'/],
+    ['bodies', 'some', /"bodies": received "some"; allowed: 'app', 'all', 'held'/],
+    [
+      'ignore',
+      [{ kind: 'body', where: 'x' }],
+      /"ignore\[0\]\.where": received "x"; allowed: keys kind, origin, stack/,
+    ],
+    ['ignore', [{ origin: 5 }], /"ignore\[0\]\.origin": received 5; allowed: a string or a RegExp/],
+    ['cleanup', 'yes', /"cleanup": received "yes"; allowed: true or false/],
+    ['report', '', /"report": received ""; allowed: a non-empty path string/],
+    [
+      'churn',
+      { maxConnectionsPerOrigin: 0 },
+      /"churn": received .*; allowed: false or \{ maxConnectionsPerOrigin/,
+    ],
+  ]
+  for (const [key, value, message] of bad) {
+    test(`${key} = ${JSON.stringify(value)} is rejected with a clear message`, () => {
+      const e = code(() => resolveOptions({ [key]: value }, {}))
+      assert.equal(e.code, ErrorCodes.INVALID_OPTION)
+      assert.match(e.message, message)
+    })
+  }
+  test('NETSAN overrides mode; a bad NETSAN value is named', () => {
+    assert.equal(resolveOptions({ mode: 'fail' }, { NETSAN: 'off' }).mode, 'off')
+    assert.equal(resolveOptions({}, { NETSAN: 'WARN' }).mode, 'warn')
+    assert.match(
+      code(() => resolveOptions({}, { NETSAN: 'maybe' })).message,
+      /NETSAN \(environment variable\)/,
+    )
+  })
+  test('defaults', () => {
+    const o = resolveOptions({}, {})
+    assert.equal(o.mode, 'fail')
+    assert.equal(o.bodies, 'app')
+    assert.equal(o.sharedPools, 'allow')
+    assert.equal(o.cleanup, true)
+    assert.equal(o.kinds.size, 7)
+  })
+})
+
+describe('public API without an active scope', () => {
+  test('expectNoLeakedConnections and allowLeaks say what is missing', async () => {
+    await assert.rejects(expectNoLeakedConnections(), (e: NetsanError) => e.code === ErrorCodes.NO_SCOPE)
+    assert.throws(
+      () => allowLeaks('body', 'x'),
+      (e: NetsanError) => e.code === ErrorCodes.NO_SCOPE,
+    )
+    assert.throws(
+      () => allowLeaks('pipes' as never, 'x'),
+      (e: NetsanError) => e.code === ErrorCodes.INVALID_OPTION && /allowed: body, request/.test(e.message),
+    )
+  })
+})
+
+describe('stacks', () => {
+  test('test files are recognised', () => {
+    for (const f of [
+      '/p/a.test.ts',
+      '/p/a.spec.mjs',
+      '/p/__tests__/a.js',
+      '/p/test/a.js',
+      '/p/tests/x/a.ts',
+    ]) {
+      assert.ok(isTestFile(f), f)
+    }
+    for (const f of ['/p/src/client.ts', '/p/src/contest.ts', '/p/lib/testing.js'])
+      assert.ok(!isTestFile(f), f)
+  })
+  test('frames are classified as user, library or internal', () => {
+    const frames = parseStack(
+      [
+        'Error',
+        '    at connect (node:net:261:17)',
+        '    at Pool.query (/p/node_modules/pg/lib/client.js:10:3)',
+        '    at async download (file:///p/src/download.ts:14:23)',
+        '    at /p/test/download.test.ts:9:5',
+      ].join('\n'),
+    )
+    assert.deepEqual(
+      frames.map((f) => [f.kind, f.fn, f.file, f.line]),
+      [
+        ['internal', 'connect', 'node:net', 261],
+        ['library', 'Pool.query', '/p/node_modules/pg/lib/client.js', 10],
+        ['user', 'download', '/p/src/download.ts', 14],
+        ['user', undefined, '/p/test/download.test.ts', 9],
+      ],
+    )
+  })
+})
+
+describe('formatLeaks', () => {
+  const body: Leak = {
+    kind: 'body',
+    description: 'GET http://127.0.0.1:38211/big → 200, 1048576-byte body never read, holding its connection',
+    origin: 'http://127.0.0.1:38211',
+    stack: ['at downloadArchive (src/download.ts:14:23)', 'at test/download.test.ts:9:5'],
+    frame: { fn: 'downloadArchive', file: 'src/download.ts', line: 14, column: 23 },
+    fix: 'read the body (await res.arrayBuffer(), await body.dump()) or cancel it (await res.body?.cancel())',
+    owner: 'downloads the archive',
+    count: 1,
+  }
+  const idle: Leak = {
+    kind: 'idle',
+    description: '127.0.0.1:38211, in an undici Agent created by this test and never closed',
+    stack: ['at makeClient (src/client.ts:5:15)'],
+    fix: 'await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests',
+    owner: 'downloads the archive',
+    count: 1,
+  }
+  test('the message (snapshot)', () => {
+    const text = formatLeaks({ type: 'test', name: 'downloads the archive' }, [body, idle, { ...idle }], {
+      sourceLine: (file, line) =>
+        file === 'src/download.ts' && line === 14 ? '  const res = await fetch(url)' : undefined,
+    })
+    assert.equal(
+      text,
+      `netsan: test "downloads the archive" left 3 network resources open
+
+  ✖ unconsumed response body — GET http://127.0.0.1:38211/big → 200, 1048576-byte body never read, holding its connection
+      at downloadArchive (src/download.ts:14:23)
+      at test/download.test.ts:9:5
+      14 | const res = await fetch(url)
+    fix: read the body (await res.arrayBuffer(), await body.dump()) or cancel it (await res.body?.cancel())
+
+  ✖ idle keep-alive connection (×2) — 127.0.0.1:38211, in an undici Agent created by this test and never closed
+      at makeClient (src/client.ts:5:15)
+    fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
+    )
+  })
+  test('a file-level report names the test that opened each resource', () => {
+    const text = formatLeaks({ type: 'file', name: 'test/a.test.ts' }, [{ ...idle, owner: 'first test' }])
+    assert.match(text, /^netsan: file "test\/a\.test\.ts" left 1 network resource open/)
+    assert.match(text, /opened in: first test/)
+  })
+})
