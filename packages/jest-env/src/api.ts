@@ -7,7 +7,6 @@
  * runtime, so it loads in any sandbox.
  */
 import type * as Netsan from 'netsan'
-import { forJest } from './jest-error.ts'
 
 /** Set by the environment on the sandbox global (see sandbox.ts). */
 export const API_KEY = Symbol.for('jest-environment-netsan.api.v1')
@@ -32,11 +31,7 @@ function api(what: string): SandboxApi {
 export async function expectNoLeakedConnections(
   options?: Parameters<typeof Netsan.expectNoLeakedConnections>[0],
 ): Promise<void> {
-  try {
-    await api('expectNoLeakedConnections()').expectNoLeakedConnections(options)
-  } catch (error) {
-    throw error instanceof Error && api('').isLeakError(error) ? forJest(error) : error
-  }
+  await api('expectNoLeakedConnections()').expectNoLeakedConnections(options)
 }
 
 /** Lets the current test keep resources of `kind` open; the reason is required and printed. */

@@ -29,6 +29,7 @@ export class JestLifecycle {
   private fileScope: Scope | undefined
   private readonly tests = new Map<TestEntry, Scope>()
   private detach: (() => void) | undefined
+  private root = ''
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     this.config = config
@@ -40,6 +41,7 @@ export class JestLifecycle {
     const { root } = resolveOptions(raw)
     const session = createSession(raw, { runner: 'jest', sourceLine: sourceLineReader(root) })
     this.session = session
+    this.root = root
     if (!session.engine) return
     this.detach = attachSandbox(session, sandbox)
     this.fileScope = session.startFile(fileName(session.options.root, this.context))
@@ -89,7 +91,7 @@ export class JestLifecycle {
     if (!scope) return
     this.tests.delete(test)
     const outcome = await this.session?.endTest(scope)
-    if (outcome?.error) test.errors.push(forJest(outcome.error))
+    if (outcome?.error) test.errors.push(forJest(outcome.error, this.root))
     this.warn(outcome)
   }
 
@@ -108,7 +110,7 @@ export class JestLifecycle {
       await this.session?.endTest(scope)
     }
     const outcome = await this.session?.endFile(this.fileScope)
-    if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error))
+    if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error, this.root))
     this.warn(outcome)
   }
 
