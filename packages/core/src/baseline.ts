@@ -54,6 +54,19 @@ export function normalizeTestFile(file: string, root: string | undefined): strin
 }
 
 /**
+ * The creating frame's function, or else the nearest named function below it on the stack: a server that
+ * starts listening inside `new Promise((resolve) => server.listen(…))` is keyed by the function around it.
+ */
+export function creatingFunction(leak: Leak): string {
+  if (leak.frame?.fn) return leak.frame.fn
+  for (const frame of leak.stack) {
+    const name = /^at (.+?) \(/.exec(frame)?.[1]
+    if (name && !name.includes('<anonymous>')) return name
+  }
+  return ''
+}
+
+/**
  * The entry a leak would have. `testFile` is normalized; `rawFile` is the file name as the runner gave it,
  * which is what a file-level leak's `owner` holds.
  */
@@ -63,7 +76,7 @@ export function entryFor(testFile: string, rawFile: string, leak: Leak): Baselin
     testFile,
     test: owner,
     kind: leak.kind,
-    fn: leak.frame?.fn ?? '',
+    fn: creatingFunction(leak),
     file: leak.frame ? posix(leak.frame.file) : '',
     description: leak.description,
     ...(leak.frame && { at: `${posix(leak.frame.file)}:${leak.frame.line}:${leak.frame.column}` }),

@@ -145,7 +145,7 @@ function loadBaseline(file: string | undefined): BaselineIndex | undefined {
     if (!(error instanceof ReportFileError)) throw error
     throw new NetsanError(
       ErrorCodes.INVALID_OPTION,
-      `netsan: invalid value for option "baseline": ${error.message.replace(/^netsan: /, '')}; create it with \`npx netsan baseline <report files>\``,
+      `netsan: invalid value for option "baseline": ${error.message.replace(/^netsan: (baseline )?/, '')}; create it with \`npx netsan baseline <report files>\``,
     )
   }
 }

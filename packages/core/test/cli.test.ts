@@ -10,6 +10,7 @@ import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Agent, request } from 'undici'
 import { startServer } from '../fixtures/server.ts'
+import { checkChurn } from '../src/churn.ts'
 import { escapeData, escapeProperty } from '../src/cli/format-github.ts'
 import { allowLeaks, NetsanError, type NetsanOptions, resolveOptions, Session } from '../src/index.ts'
 
@@ -193,7 +194,7 @@ describe('two shards merge into one summary', () => {
     assert.match(out, /allowLeaks: the fixture streams for the whole test — 1/)
     assert.match(
       out,
-      /connections: \d+ sockets? opened, 4 requests, [\d.]+ requests per connection, 0 TLS handshakes/,
+      /connections: \d+ sockets? opened, 4 requests, [\d.]+ requests? per connection, 0 TLS handshakes/,
     )
     assert.match(out, /netsan: FAIL — 3 leaks in 3 tests/)
   })
@@ -467,6 +468,31 @@ describe('churn check', () => {
     const r = cli(['report', dir])
     assert.equal(r.status, 0)
     assert.match(r.stdout, /Connection churn \(2 tests, warning\):/)
+  })
+})
+
+describe('checkChurn (pure)', () => {
+  const stats = (byOrigin: Record<string, number>, requests: number, rpc: number) => ({
+    socketsOpened: Object.values(byOrigin).reduce((a, b) => a + b, 0),
+    requests,
+    requestsPerConnection: rpc,
+    tlsHandshakes: 0,
+    peakOpenConnections: 1,
+    connectionsByOrigin: byOrigin,
+  })
+  const max = { maxConnectionsPerOrigin: 3 }
+  test('over the max at about one request per connection', () => {
+    assert.match(
+      checkChurn(stats({ 'https://api': 4 }, 4, 1), max, 't') ?? '',
+      /test "t" opened 4 connections to https:\/\/api/,
+    )
+    assert.ok(checkChurn(stats({ 'https://api': 8 }, 12, 1.5), max))
+  })
+  test('silent: off, at the max, with reuse, or with no requests', () => {
+    assert.equal(checkChurn(stats({ 'https://api': 9 }, 9, 1), false), undefined)
+    assert.equal(checkChurn(stats({ 'https://api': 3 }, 3, 1), max), undefined)
+    assert.equal(checkChurn(stats({ 'https://api': 4 }, 40, 10), max), undefined)
+    assert.equal(checkChurn(stats({ 'https://api': 4 }, 0, 0), max), undefined)
   })
 })
 

@@ -15,7 +15,7 @@ export function connectionLine(s: Summary): string {
   return [
     `${plural(c.socketsOpened, 'socket')} opened`,
     plural(c.requests, 'request'),
-    `${c.requestsPerConnection} requests per connection`,
+    `${c.requestsPerConnection} request${c.requestsPerConnection === 1 ? '' : 's'} per connection`,
     plural(c.tlsHandshakes, 'TLS handshake'),
     `peak ${c.peakOpenConnections} open in one scope`,
   ].join(', ')

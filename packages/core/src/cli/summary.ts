@@ -131,7 +131,10 @@ export function summarize(
   }
 }
 
-/** Sums connection figures; requests per connection is recomputed from the parts, peak is the largest. */
+/**
+ * Sums connection figures. Requests per connection is recomputed: all requests over the connections that
+ * carried a first request (derived per scope from requests / requestsPerConnection); peak is the largest.
+ */
 export function sumStats(all: ConnectionStats[]): ConnectionStats {
   let carrying = 0
   let carried = 0
@@ -149,10 +152,9 @@ export function sumStats(all: ConnectionStats[]): ConnectionStats {
     total.requests += s.requests
     total.tlsHandshakes += s.tlsHandshakes
     total.peakOpenConnections = Math.max(total.peakOpenConnections, s.peakOpenConnections)
-    if (s.requestsPerConnection > 0) {
-      carrying += Math.round(s.requests / s.requestsPerConnection)
-      carried += s.requests
-    }
+    // Requests that rode on a connection opened in another scope count too: that is reuse.
+    if (s.requestsPerConnection > 0) carrying += Math.round(s.requests / s.requestsPerConnection)
+    carried += s.requests
     for (const [origin, n] of Object.entries(s.connectionsByOrigin))
       byOrigin[origin] = (byOrigin[origin] ?? 0) + n
   }
