@@ -35,14 +35,17 @@ export function reportOutcome(outcome: Outcome | undefined, root: string): void 
 }
 
 function withCreatingFrames(error: LeakError, root: string): LeakError {
-  const frames = new Set<string>()
+  const stacks: { method: string; file: string; line: number; column: number }[] = []
   for (const leak of error.leaks) {
     const f = leak.frame
-    if (f)
-      frames.add(
-        `    at ${f.fn ? `${f.fn} (` : ''}${path.resolve(root, f.file)}:${f.line}:${f.column}${f.fn ? ')' : ''}`,
-      )
+    const file = f && path.resolve(root, f.file)
+    if (f && file && !stacks.some((s) => s.file === file && s.line === f.line)) {
+      stacks.push({ method: f.fn ?? '', file, line: f.line, column: f.column })
+    }
   }
-  error.stack = [`${error.name}: ${error.message.split('\n')[0]}`, ...frames].join('\n')
+  // Vitest uses `stacks` when present (code frame, editor links); `stack` keeps the whole report
+  // for the reporters that print it (json, junit).
+  Object.assign(error, { stacks })
+  error.stack = `${error.name}: ${error.message}`
   return error
 }

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path'
 import type { Outcome, Scope, Session } from 'netsan'
 import type { Core } from './core.ts'
 
@@ -72,12 +73,22 @@ export async function beginFile(state: WorkerState, path: string | undefined): P
     }
   }
   const outcome = current ? await endFileScope(state) : undefined
-  state.file = { path, scope: state.session.startFile(path ?? 'test file') }
+  state.file = {
+    path,
+    scope: state.session.startFile(path === undefined ? 'test file' : display(state, path)),
+  }
   return outcome
 }
 
-function name(state: WorkerState, scope: Scope, path: string): void {
+/** Files are named relative to the root, as Vitest prints them. */
+function display(state: WorkerState, file: string): string {
+  const rel = relative(state.session.options.root, file)
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel
+}
+
+function name(state: WorkerState, scope: Scope, file: string): void {
   const old = scope.name
+  const path = display(state, file)
   ;(scope as { name: string }).name = path
   const record = state.session.files.findLast((f) => f.file === old)
   if (record) record.file = path
