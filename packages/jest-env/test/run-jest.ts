@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+
+const here = path.dirname(new URL(import.meta.url).pathname)
+export const FIXTURES = path.join(here, '..', 'fixtures')
+const JEST = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('jest/package.json')),
+  'bin',
+  'jest.js',
+)
+
+export interface AssertionResult {
+  fullName: string
+  status: string
+  failureMessages: string[]
+}
+export interface FileResult {
+  name: string
+  status: string
+  message: string
+  assertionResults: AssertionResult[]
+}
+export interface JestRun {
+  code: number | null
+  output: string
+  ms: number
+  json: { numFailedTests: number; numPassedTests: number; testResults: FileResult[] } | undefined
+}
+
+/**
+ * Runs real Jest on one fixture suite (one process, `--json` into a temp file) and kills the process
+ * group it started if it outlives `timeoutMs`. Output is returned without colors or zero-width spaces.
+ */
+export async function runJest(
+  suite: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): Promise<JestRun> {
+  const rootDir = path.join(FIXTURES, suite)
+  const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-jest-')), 'result.json')
+  const started = Date.now()
+  const childEnv: Record<string, string | undefined> = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }
+  delete childEnv.NETSAN
+  const child = spawn(
+    process.execPath,
+    [JEST, '--ci', '--rootDir', rootDir, '--maxWorkers=2', '--json', `--outputFile=${outFile}`, ...args],
+    { cwd: rootDir, env: { ...childEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    } catch {}
+  }, timeoutMs)
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
+  clearTimeout(timer)
+  let json: JestRun['json']
+  try {
+    json = JSON.parse(fs.readFileSync(outFile, 'utf8').replace(/\u200b/g, ''))
+  } catch {}
+  fs.rmSync(path.dirname(outFile), { recursive: true, force: true })
+  return { code, output: output.replace(/\u200b/g, ''), ms: Date.now() - started, json }
+}
+
+/** The 1-based line of `marker` in a fixture file: where the report must say the resource was created. */
+export function lineOf(suite: string, file: string, marker: string): number {
+  const lines = fs.readFileSync(path.join(FIXTURES, suite, file), 'utf8').split('\n')
+  const i = lines.findIndex((l) => l.includes(marker))
+  if (i === -1) throw new Error(`marker ${marker} not in ${file}`)
+  return i + 1
+}
+
+export function fileResult(run: JestRun, file: string): FileResult {
+  const found = run.json?.testResults.find((f) => path.basename(f.name) === file)
+  if (!found) throw new Error(`no result for ${file}; output:\n${run.output}`)
+  return found
+}
+
+export function testResult(run: JestRun, file: string, name: string): AssertionResult {
+  const found = fileResult(run, file).assertionResults.find((a) => a.fullName === name)
+  if (!found) throw new Error(`no result for ${file} › ${name}`)
+  return found
+}
+
+export function failedTests(run: JestRun): string[] {
+  return (run.json?.testResults ?? [])
+    .flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName))
+    .sort()
+}
