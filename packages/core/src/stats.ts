@@ -14,7 +14,12 @@ export class Stats {
     this.socketsOpened++
     if (tls) this.tlsHandshakes++
     if (++this.open > this.peak) this.peak = this.open
-    if (origin) this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1)
+    if (origin) this.originOf(origin)
+  }
+
+  /** Attributes an already counted connection to its origin. */
+  originOf(origin: string): void {
+    this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1)
   }
 
   connectionClosed(): void {

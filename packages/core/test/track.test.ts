@@ -191,9 +191,9 @@ describe('pools', () => {
   test('new http.Agent({ keepAlive: true }) never destroyed is an idle connection', async () => {
     const scope = track({ root: ROOT })
     const agent = new http.Agent({ keepAlive: true })
-    const res = await new Promise<http.IncomingMessage>((resolve) =>
-      http.get(`${srv.url}/x?bytes=10`, { agent }, resolve),
-    ) // MARK:http-agent
+    const get = (resolve: (res: http.IncomingMessage) => void) =>
+      http.get(`${srv.url}/x?bytes=10`, { agent }, resolve) // MARK:http-agent
+    const res = await new Promise<http.IncomingMessage>(get)
     res.resume()
     await new Promise((r) => res.on('end', r))
     const leak = only(await scope.end(), 'idle')

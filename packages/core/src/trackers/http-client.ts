@@ -4,11 +4,11 @@ import type net from 'node:net'
 import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import type { Engine } from '../engine.ts'
-import { redactUrl } from '../redact.ts'
+import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { captureSite, type Site } from '../stack.ts'
-import { claimSocket, noop, registry } from './registry.ts'
+import { claimSocket, countConnection, noop, registry } from './registry.ts'
 
 const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
@@ -56,7 +56,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site,
       owner,
-      origin: redactUrl(`${req.protocol}//${req.host}`),
+      origin: originOf(info.url),
       describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
       isOpen: () => !info.done && !req.destroyed,
       whenClosed: (done) =>
@@ -108,17 +108,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
     const pool = registry.pools.get(agent)
     const inTest = pool?.scope.type === 'test' && !pool.scope.ended
     const owner = inTest ? pool!.scope : info.owner.live()
-    owner.stats.connectionOpened(
-      redactUrl(info.url.replace(/^(\w+:\/\/[^/]+).*$/, '$1')),
-      socket instanceof tls.TLSSocket,
-    )
+    countConnection(socket, owner, originOf(info.url), socket instanceof tls.TLSSocket)
     owner.stats.connectionUsed()
     const resource = new Resource({
       kind: 'idle',
       checkAt: inTest ? 'test' : 'file',
       site: info.site,
       owner,
-      origin: redactUrl(info.url),
+      origin: originOf(info.url),
       describe: () =>
         `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}, in ${shared ? 'http.globalAgent' : `an http.Agent${pool ? ` created ${pool.scope.type === 'test' ? 'by this test' : `in ${pool.scope.type} scope`}` : ''}`} and never destroyed`,
       isOpen: () =>
@@ -127,10 +124,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       close: () => socket.destroy(),
       fix: AGENT_FIX,
     })
-    socket.once('close', () => {
-      owner.stats.connectionClosed()
-      resource.release()
-    })
+    socket.once('close', () => resource.release())
   }
 
   const onResponse = (req: http.ClientRequest, res: http.IncomingMessage) => {

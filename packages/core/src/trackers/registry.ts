@@ -25,6 +25,31 @@ export const registry = {
   claimDepth: 0,
 }
 
+const counted = new WeakMap<net.Socket, { scope: Scope; origin: string | undefined }>()
+
+/**
+ * Counts a connection once in `scope`'s figures, whichever tracker sees it first; a pool that
+ * claims the socket later may still add the origin the socket tracker could not know.
+ */
+export function countConnection(
+  socket: net.Socket,
+  scope: Scope,
+  origin: string | undefined,
+  tls: boolean,
+): void {
+  const seen = counted.get(socket)
+  if (seen) {
+    if (!seen.origin && origin) {
+      seen.origin = origin
+      seen.scope.stats.originOf(origin)
+    }
+    return
+  }
+  counted.set(socket, { scope, origin })
+  scope.stats.connectionOpened(origin, tls)
+  socket.once('close', () => scope.stats.connectionClosed())
+}
+
 /** A socket that a pool or session now accounts for stops being a plain `socket` resource. */
 export function claimSocket(socket: net.Socket): void {
   registry.claimed.add(socket)

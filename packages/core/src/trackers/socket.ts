@@ -4,7 +4,7 @@ import { CHANNELS, subscribe } from '../channels.ts'
 import type { Engine } from '../engine.ts'
 import { Resource } from '../resource.ts'
 import { captureSite, directCreator, type Site } from '../stack.ts'
-import { hostPort, registry } from './registry.ts'
+import { countConnection, hostPort, registry } from './registry.ts'
 
 // Runner frames (Vitest's and Jest's own connections) never make a resource.
 const RUNNER = /[\\/]node_modules[\\/](vitest|@vitest|vite|jest-[^\\/]+|@jest|jest)[\\/]/
@@ -70,10 +70,9 @@ export function installSocketTracker(
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),
     })
-    owner.stats.connectionOpened(undefined, socket instanceof tls.TLSSocket)
+    countConnection(socket, owner, undefined, socket instanceof tls.TLSSocket)
     registry.sockets.set(socket, resource)
     socket.once('close', () => {
-      owner.stats.connectionClosed()
       registry.sockets.delete(socket)
       resource.release()
     })

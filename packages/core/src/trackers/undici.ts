@@ -6,7 +6,7 @@ import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { captureSite, type Site } from '../stack.ts'
-import { claimSocket, hostPort, type PoolOrigin } from './registry.ts'
+import { claimSocket, countConnection, hostPort, type PoolOrigin } from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
@@ -200,9 +200,8 @@ export function installUndiciTracker(engine: Engine) {
           close: () => socket.destroy(),
         })
         pooled.set(socket, entry)
-        owner.stats.connectionOpened(originOf(origin), socket instanceof tls.TLSSocket)
+        countConnection(socket, owner, originOf(origin), socket instanceof tls.TLSSocket)
         socket.once('close', () => {
-          owner.stats.connectionClosed()
           entry.resource.release()
         })
       },
