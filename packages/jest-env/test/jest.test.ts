@@ -19,7 +19,12 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
     },
     { file: 'request.test.js', test: 'request: leaks', words: 'in-flight request', marker: 'LEAK:request' },
     { file: 'socket.test.js', test: 'socket: leaks', words: 'open socket', marker: 'LEAK:socket' },
-    { file: 'idle.test.js', test: 'idle: leaks', words: 'idle keep-alive connection', marker: 'expect(await get(agent)).toBe(200)' },
+    {
+      file: 'idle.test.js',
+      test: 'idle: leaks',
+      words: 'idle keep-alive connection',
+      marker: 'expect(await get(agent)).toBe(200)',
+    },
     { file: 'server.test.js', test: 'server: leaks', words: 'listening server', marker: 'LEAK:server' },
     { file: 'http2.test.js', test: 'http2: leaks', words: 'open HTTP/2 session', marker: 'LEAK:http2' },
     {
