@@ -151,15 +151,17 @@ async function runExample(name, workdir) {
     } catch (err) {
       actual = { tests: {}, files: {}, error: `unreadable JSON report: ${err.message}` }
     }
+  } else if (run.timedOut) {
+    actual = { tests: {}, files: {} }
   } else {
     const tail = run.output.trim().split('\n').slice(-15).join('\n')
     actual = {
       tests: {},
       files: {},
-      error: `wrote no JSON report (exit ${run.code ?? run.signal})\n${tail}`,
+      error: `wrote no JSON report (exit ${run.code ?? run.signal})\n${indent(tail, '    ')}`,
     }
   }
-  if (!actual.error && Object.keys(actual.tests).length === 0) {
+  if (!actual.error && !run.timedOut && Object.keys(actual.tests).length === 0) {
     const head = run.output
       .split('\n')
       .filter((l) => l.trim())
@@ -168,7 +170,7 @@ async function runExample(name, workdir) {
     actual.error = `no test ran (exit ${run.code ?? run.signal}); its output begins:\n${indent(head, '    ')}`
   }
   if (run.timedOut) {
-    const why = `did not exit within ${timeoutMs} ms and was killed (something kept the process alive)`
+    const why = `did not exit within ${timeoutMs} ms and was killed (raise the limit with --timeout <ms>)`
     actual.error = actual.error ? `${why}\n${actual.error}` : why
   }
   return { actual, run }
