@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { before, describe, test } from 'node:test'
+import { KIND_WORDS, type LeakKind } from 'netsan'
+import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+
+// One Vitest run over the whole suite; every assertion below reads its results.
+let run: VitestRun
+before(async () => {
+  run = await runVitest('kinds')
+})
+
+const KINDS: LeakKind[] = ['body', 'request', 'socket', 'idle', 'server', 'http2', 'websocket']
+
+describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
+  test('the run fails, and exactly the leaking tests fail', () => {
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(
+      run.failed,
+      [
+        ...KINDS.map((k) => `${k} leaks`),
+        'assertion fails and leaks',
+        'assertion fails, nothing leaks',
+        'concurrent leaks',
+        'fake timers, leaks',
+        'hooks beforeEach leak belongs to the test',
+      ].sort(),
+    )
+  })
+
+  for (const kind of KINDS) {
+    test(`${kind}: the leak fails its test with netsan's report at the creating line; the fixed twin passes`, () => {
+      const leak = run.tests.get(`${kind} leaks`)
+      assert.ok(leak, `no result for "${kind} leaks"`)
+      assert.equal(leak.failureMessages.length, 1)
+      const message = leak.failureMessages[0]!
+      assert.match(
+        message,
+        new RegExp(`^LeakError: netsan: test "${kind} leaks" left 1 network resource open`),
+      )
+      assert.ok(message.includes(`✖ ${KIND_WORDS[kind]} — `), message)
+      assert.ok(message.includes(`at ${lineOf('kinds', `${kind}.test.ts`, `// LEAK ${kind}`)}:`), message)
+      assert.ok(message.includes('fix: '), message)
+      assert.equal(run.tests.get(`${kind} fixed`)?.status, 'passed')
+    })
+  }
+
+  test('a pool created in beforeAll and never closed fails the file, not the test', () => {
+    const file = run.files.get('filelevel.test.ts')
+    assert.equal(file?.status, 'failed')
+    assert.equal(run.tests.get('uses the file agent')?.status, 'passed')
+    assert.ok(
+      file.message.includes('netsan: file "filelevel.test.ts" left 1 network resource open'),
+      file.message,
+    )
+    assert.ok(file.message.includes(`✖ ${KIND_WORDS.idle} — `), file.message)
+    const line = lineOf('kinds', 'filelevel.test.ts', ".get(`${inject('externalUrl')}")
+    assert.ok(file.message.includes(`(${line}:`), file.message)
+    assert.ok(file.message.includes('opened in: uses the file agent'), file.message)
+  })
+
+  test('a lazily connecting library client closed in afterAll passes', () => {
+    const file = run.files.get('library.test.ts')
+    assert.equal(file?.status, 'passed', file?.message)
+    assert.ok(file.assertionResults.every((t) => t.status === 'passed'))
+  })
+
+  test('test.concurrent: only the leaking one of two overlapping tests fails', () => {
+    assert.equal(run.tests.get('concurrent clean')?.status, 'passed')
+    const message = run.tests.get('concurrent leaks')?.failureMessages.join('\n') ?? ''
+    assert.ok(message.includes(`✖ ${KIND_WORDS.socket} — `), message)
+    assert.ok(message.includes(lineOf('kinds', 'concurrent.test.ts', '// LEAK concurrent')), message)
+  })
+
+  test("a test's own assertion failure is still reported; netsan adds its report after it", () => {
+    const plain = run.tests.get('assertion fails, nothing leaks')!
+    assert.equal(plain.failureMessages.length, 1)
+    assert.match(plain.failureMessages[0]!, /^AssertionError: expected 2 to be 3/)
+    const both = run.tests.get('assertion fails and leaks')!
+    assert.equal(both.failureMessages.length, 2)
+    assert.match(both.failureMessages[0]!, /^AssertionError: expected 'left' to be 'right'/)
+    assert.match(both.failureMessages[1]!, /^LeakError: netsan: test "assertion fails and leaks"/)
+    assert.ok(both.failureMessages[1]!.includes(lineOf('kinds', 'assertion.test.ts', '// LEAK assertion')))
+  })
+
+  test('beforeEach belongs to the test: its leak fails the test; cleanup in afterEach counts', () => {
+    const message = run.tests.get('hooks beforeEach leak belongs to the test')?.failureMessages[0] ?? ''
+    assert.ok(message.includes(lineOf('kinds', 'hooks.test.ts', '// LEAK hooks')), message)
+    assert.equal(run.tests.get('hooks cleaned in afterEach afterEach cleanup counts')?.status, 'passed')
+  })
+
+  test('fake timers left on at the end of a test do not stop the check', () => {
+    const message = run.tests.get('fake timers, leaks')?.failureMessages[0] ?? ''
+    assert.ok(message.includes(lineOf('kinds', 'assertion.test.ts', '// LEAK faketimers')), message)
+    assert.equal(run.tests.get('fake timers, clean')?.status, 'passed')
+  })
+
+  test('after leaking tests the run ends promptly (netsan closed what leaked)', () => {
+    assert.ok(run.ms < 60_000, `took ${Math.round(run.ms)} ms`)
+  })
+})
