@@ -176,4 +176,26 @@ describe('modes and options (fixtures/modes)', () => {
     )
     assert.equal(run.json?.numPassedTests, 0)
   })
+
+  test("option base: a project's own environment (module path) is wrapped", async () => {
+    const run = await runJest('base')
+    assert.equal(run.code, 1, run.output)
+    assert.equal(
+      testResult(run, 'base.test.js', 'base: the wrapped environment set up the sandbox').status,
+      'passed',
+    )
+    const leak = testResult(run, 'base.test.js', 'base: leaks a server')
+    assert.equal(leak.status, 'failed')
+    const line = lineOf('base', 'base.test.js', 'LEAK:base')
+    assert.ok(
+      leak.failureMessages.join('\n').includes(`base.test.js:${line}:`),
+      leak.failureMessages.join('\n'),
+    )
+  })
+
+  test('option base: a module that cannot be loaded is named', async () => {
+    const run = await runJest('modes', config({ base: './missing-env.js' }))
+    assert.equal(run.code, 1, run.output)
+    assert.match(run.output, /netsan: invalid value for option "base": received "\.\/missing-env\.js"/)
+  })
 })
