@@ -5,7 +5,7 @@
  * each test, its `beforeEach` and `afterEach` hooks included, inside the test's scope and fails
  * that test with netsan's report.
  */
-import { aroundAll, aroundEach } from 'vitest'
+import * as vitest from 'vitest'
 import { testName } from './names.ts'
 import { reportOutcome, warnOnce } from './report.ts'
 import { beginFile, endFileScope, readState, syncWithWorker, vitestWorker } from './state.ts'
@@ -18,6 +18,8 @@ if (!state) {
     `netsan: vitest-environment-netsan/setup is in setupFiles, but the environment is not, so nothing is checked.\n` +
       `Add this line to the test config in vitest.config.ts:\n\n    environment: 'netsan',\n`,
   )
+} else if (typeof vitest.aroundEach !== 'function') {
+  throw new Error('netsan: vitest-environment-netsan/setup needs aroundEach, which Vitest has from 4.1 on')
 } else if (state.session.active) {
   state.setupFileLoaded = true
   const { session } = state
@@ -27,13 +29,22 @@ if (!state) {
   reportOutcome(await beginFile(state, worker?.filepath), session.options.root)
   const fileScope = state.file?.scope
 
-  aroundAll(async (runSuite) => {
-    await session.runIn(fileScope, runSuite)
+  const endFile = async () => {
     if (!fileScope || state.file?.scope !== fileScope) return
     reportOutcome(await endFileScope(state), session.options.root)
-  })
+  }
+  // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
+  if (typeof vitest.aroundAll === 'function') {
+    vitest.aroundAll(async (runSuite) => {
+      await session.runIn(fileScope, runSuite)
+      await endFile()
+    })
+  } else {
+    // Registered first, so it runs last under the default sequence.hooks 'stack'.
+    vitest.afterAll(endFile)
+  }
 
-  aroundEach(async (runTest, context) => {
+  vitest.aroundEach(async (runTest, context) => {
     const scope = session.startTest(fileScope, testName(context.task))
     try {
       await session.runIn(scope, runTest)

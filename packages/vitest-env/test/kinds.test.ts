@@ -96,6 +96,16 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     assert.equal(run.tests.get('fake timers, clean')?.status, 'passed')
   })
 
+  test("netsan's API in a test acts on that test's scope", () => {
+    assert.equal(run.tests.get('allowLeaks lets this test keep a socket')?.status, 'passed')
+    assert.equal(
+      run.tests.get('expectNoLeakedConnections sees the open socket of this test')?.status,
+      'passed',
+    )
+    assert.ok(run.output.includes('netsan: 1 leak allowed'), run.output)
+    assert.ok(run.output.includes('the fixture keeps it on purpose'), run.output)
+  })
+
   test('after leaking tests the run ends promptly (netsan closed what leaked)', () => {
     assert.ok(run.ms < 60_000, `took ${Math.round(run.ms)} ms`)
   })

@@ -50,6 +50,13 @@ describe('vitest-environment-netsan modes and configurations', () => {
     assert.ok(run.output.includes(lineOf('modes', 'a.test.ts', '// LEAK a')), run.output)
   })
 
+  test('the setup file without the environment says what is missing', async () => {
+    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_ENVIRONMENT: 'node' } })
+    assert.equal(run.code, 0, run.output)
+    assert.equal(run.output.split("environment: 'netsan',").length, 2, run.output)
+    assert.ok(run.output.includes('is in setupFiles, but the environment is not'), run.output)
+  })
+
   test('pool threads with isolate: false and one worker: per-test failures, file scopes per file', async () => {
     const run = await runVitest('modes', {
       env: { NETSAN_FIXTURE_POOL: 'threads', NETSAN_FIXTURE_ISOLATE: '0' },
