@@ -114,8 +114,9 @@ export class JestLifecycle {
     this.warn(outcome)
   }
 
+  /** Straight to stderr (Jest forwards workers' stderr): the test console would add a frame of netsan's. */
   private warn(outcome: Outcome | undefined): void {
-    if (outcome?.warning) this.context.console.warn(outcome.warning)
+    if (outcome?.warning) process.stderr.write(`\n${outcome.warning}\n\n`)
   }
 
   async teardown(): Promise<void> {
