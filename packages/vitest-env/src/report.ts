@@ -4,6 +4,8 @@ import path from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import type { LeakError, Outcome } from 'netsan'
 
+const STALE_MS = 30 * 60_000
+
 /**
  * Prints `message` once per Vitest run, not once per worker: the first worker to create the
  * marker file (keyed by the Vitest main process) prints it.
@@ -18,7 +20,11 @@ export function warnOnce(key: string, message: string): void {
   try {
     fs.writeFileSync(marker, '', { flag: 'wx' })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return void process.stderr.write(`\n${message}\n`)
+    // A marker left by an earlier run whose main process had the same PID is stale.
+    const stat = fs.statSync(marker, { throwIfNoEntry: false })
+    if (stat && Date.now() - stat.mtimeMs < STALE_MS) return
+    fs.writeFileSync(marker, '')
   }
   process.stderr.write(`\n${message}\n`)
 }

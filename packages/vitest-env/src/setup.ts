@@ -29,6 +29,9 @@ if (!state) {
   reportOutcome(await beginFile(state, worker?.filepath), session.options.root)
   const fileScope = state.file?.scope
 
+  // The hooks' timeouts cover Vitest's own hook timeout plus netsan's settle wait (0: none).
+  const hookTimeout = worker?.config?.hookTimeout ?? 10_000
+  const timeout = hookTimeout > 0 && Number.isFinite(hookTimeout) ? hookTimeout + session.options.settleMs : 0
   const endFile = async () => {
     if (!fileScope || state.file?.scope !== fileScope) return
     reportOutcome(await endFileScope(state), session.options.root)
@@ -38,10 +41,10 @@ if (!state) {
     vitest.aroundAll(async (runSuite) => {
       await session.runIn(fileScope, runSuite)
       await endFile()
-    })
+    }, timeout)
   } else {
     // Registered first, so it runs last under the default sequence.hooks 'stack'.
-    vitest.afterAll(endFile)
+    vitest.afterAll(endFile, timeout)
   }
 
   vitest.aroundEach(async (runTest, context) => {
@@ -51,5 +54,5 @@ if (!state) {
     } finally {
       reportOutcome(await session.endTest(scope), session.options.root)
     }
-  })
+  }, timeout)
 }

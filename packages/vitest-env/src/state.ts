@@ -38,7 +38,7 @@ export function clearState(target: object, state: WorkerState): void {
 /** Vitest's per-worker state: which file runs now and the resolved config. Set after the environment's setup. */
 interface VitestWorkerState {
   filepath?: string
-  config?: { root?: string; setupFiles?: string[] }
+  config?: { root?: string; setupFiles?: string[]; hookTimeout?: number }
 }
 
 export function vitestWorker(target: object = globalThis): VitestWorkerState | undefined {
