@@ -1,0 +1,371 @@
+// npm run bench: netsan's overhead on a generated HTTP-heavy suite, under Vitest and Jest, in three
+// modes — plain (no netsan), netsan, and the runner's own leak option — then the micro-benchmark
+// (bench/micro.ts) and the memory check (bench/memory.ts). Prints medians and ratios and writes
+// everything to a JSON file in bench/results/. Nothing here asserts a timing.
+//
+// Usage: node bench/run.ts [--quick] [--rounds n] [--warmup n] [--files n] [--tests n]
+//          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
+//          [--no-micro] [--no-memory] [--readme]
+
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  BENCH_DIR,
+  intFlag,
+  killAll,
+  markdownTable,
+  median,
+  msSince,
+  ROOT,
+  type RunResult,
+  round,
+  run,
+  table,
+} from './lib.ts'
+import type { MemoryResult } from './memory.ts'
+import type { MicroResult } from './micro.ts'
+import {
+  generateSuite,
+  MODES,
+  type Mode,
+  OPTION_FLAG,
+  REQUESTS_PER_TEST,
+  type RunnerName,
+  runnerArgs,
+} from './suite.ts'
+
+export const SCHEMA = 'netsan-bench/1'
+
+export interface ModeResult {
+  /** Wall time of each measured run (spawn to exit), in order. */
+  runsMs: number[]
+  medianMs: number
+  minMs: number
+  maxMs: number
+  exitCodes: (number | null)[]
+  /** Tests that passed in every run (checked against the suite size). */
+  testsPassed: number
+  /** The runner's own leak option: how many leaks / open handles it reported (last run). */
+  reported?: number
+  flag?: string
+}
+
+export interface RunnerResult {
+  version: string
+  modes: Record<Mode, ModeResult>
+  ratios: { netsanPlain: number; optionPlain: number }
+}
+
+export interface BenchResult {
+  schema: typeof SCHEMA
+  date: string
+  node: string
+  platform: string
+  cpus: { count: number; model: string }
+  command: string
+  quick: boolean
+  suite: {
+    files: number
+    testsPerFile: number
+    tests: number
+    requestsPerTest: number
+    warmup: number
+    rounds: number
+    order: string
+  }
+  runners: Partial<Record<RunnerName, RunnerResult>>
+  micro: MicroResult | null
+  memory: MemoryResult | null
+  durationMs: number
+}
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    warmup: { type: 'string' },
+    files: { type: 'string' },
+    tests: { type: 'string' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    'no-micro': { type: 'boolean', default: false },
+    'no-memory': { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+  },
+})
+
+const quick = argv.quick === true
+const size = {
+  files: intFlag(argv.files, 'files', quick ? 2 : 8),
+  tests: intFlag(argv.tests, 'tests', quick ? 10 : 40),
+  rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 5),
+  warmup: argv.warmup === '0' ? 0 : intFlag(argv.warmup, 'warmup', quick ? 0 : 1),
+}
+const timeoutMs = intFlag(argv.timeout, 'timeout', 180_000)
+const runners: RunnerName[] =
+  argv.only === undefined
+    ? ['vitest', 'jest']
+    : argv.only === 'vitest' || argv.only === 'jest'
+      ? [argv.only]
+      : []
+if (runners.length === 0) {
+  console.error(`--only: expected vitest or jest, got "${argv.only}"`)
+  process.exit(2)
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll()
+    process.exit(130)
+  })
+}
+
+const started = process.hrtime.bigint()
+const dir = argv.dir ? resolve(argv.dir) : mkdtempSync(join(os.tmpdir(), 'netsan-bench-'))
+const reports = join(dir, '.reports')
+const projects = generateSuite(dir, { files: size.files, tests: size.tests })
+mkdirSync(reports, { recursive: true })
+
+// The runners must see neither a user's NETSAN override nor colors in the output we parse.
+const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }
+delete childEnv.NETSAN
+
+const expectedTests = size.files * size.tests
+const log = (line: string) => console.log(line)
+
+function versionOf(name: string): string {
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version
+}
+
+function tail(text: string, lines = 40): string {
+  return text.split('\n').slice(-lines).join('\n')
+}
+
+/** How many leaks / open handles the runner's own option reported. */
+function reportedByOption(runner: RunnerName, result: RunResult): number {
+  const text = `${result.stdout}\n${result.stderr}`
+  if (runner === 'vitest') return Number(/Leaks\s+(\d+) leaks?/.exec(text)?.[1] ?? 0)
+  return Number(/detected the following (\d+) open handles?/.exec(text)?.[1] ?? 0)
+}
+
+interface OneRun {
+  result: RunResult
+  passed: number
+  reported: number
+}
+
+async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<OneRun> {
+  const out = join(reports, `${runner}-${mode}-${label}.json`)
+  rmSync(out, { force: true })
+  const { bin, args } = runnerArgs(runner, mode, out)
+  const result = await run(process.execPath, [bin, ...args], {
+    cwd: projects[runner],
+    timeoutMs,
+    env: childEnv,
+  })
+  let passed = -1
+  try {
+    passed = JSON.parse(readFileSync(out, 'utf8')).numPassedTests
+  } catch {}
+  const fail = (why: string) => {
+    console.error(`\n${runner} ${mode} (${label}): ${why}; exit ${result.code ?? result.signal}`)
+    console.error(tail(result.stdout))
+    console.error(tail(result.stderr))
+    killAll()
+    process.exit(1)
+  }
+  if (result.timedOut) fail(`timed out after ${timeoutMs} ms`)
+  if (passed !== expectedTests) fail(`${passed} of ${expectedTests} tests passed`)
+  // The runner's own leak option may fail the run on what it reports; plain and netsan must pass.
+  if (mode !== 'option' && result.code !== 0) fail('the run failed')
+  return { result, passed, reported: mode === 'option' ? reportedByOption(runner, result) : 0 }
+}
+
+const runs: Record<RunnerName, Record<Mode, OneRun[]>> = {
+  vitest: { plain: [], netsan: [], option: [] },
+  jest: { plain: [], netsan: [], option: [] },
+}
+
+log(
+  `netsan bench${quick ? ' (quick)' : ''}: ${size.files} files × ${size.tests} tests × ${REQUESTS_PER_TEST} requests, ` +
+    `${size.warmup} warm-up + ${size.rounds} rounds, ${runners.join(' and ')}, Node ${process.version}, ${os.cpus().length} CPUs`,
+)
+log(`suite in ${dir}`)
+const totalRounds = size.warmup + size.rounds
+for (let r = 0; r < totalRounds; r++) {
+  const warm = r < size.warmup
+  const label = warm ? `warmup${r + 1}` : `round${r - size.warmup + 1}`
+  const cells: string[] = []
+  for (const runner of runners) {
+    for (const mode of MODES) {
+      const one = await runOnce(runner, mode, label)
+      if (!warm) runs[runner][mode].push(one)
+      cells.push(`${runner} ${mode} ${(one.result.ms / 1000).toFixed(2)}s`)
+    }
+  }
+  log(`  ${label.padEnd(8)} ${cells.join('  ')}`)
+}
+
+const results: Partial<Record<RunnerName, RunnerResult>> = {}
+for (const runner of runners) {
+  const modes = {} as Record<Mode, ModeResult>
+  for (const mode of MODES) {
+    const list = runs[runner][mode]
+    const ms = list.map((o) => round(o.result.ms, 1))
+    modes[mode] = {
+      runsMs: ms,
+      medianMs: round(median(ms), 1),
+      minMs: Math.min(...ms),
+      maxMs: Math.max(...ms),
+      exitCodes: list.map((o) => o.result.code),
+      testsPassed: Math.min(...list.map((o) => o.passed)),
+      ...(mode === 'option' && { flag: OPTION_FLAG[runner], reported: list.at(-1)!.reported }),
+    }
+  }
+  results[runner] = {
+    version: versionOf(runner),
+    modes,
+    ratios: {
+      netsanPlain: round(modes.netsan.medianMs / modes.plain.medianMs, 3),
+      optionPlain: round(modes.option.medianMs / modes.plain.medianMs, 3),
+    },
+  }
+}
+
+/** Runs micro.ts / memory.ts in a child with a deadline; returns its JSON and prints its output. */
+async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
+  const out = join(reports, `${script}.json`)
+  const args = [...nodeArgs, join(BENCH_DIR, `${script}.ts`), '--json', out, ...(quick ? ['--quick'] : [])]
+  const result = await run(process.execPath, args, { cwd: ROOT, timeoutMs, env: childEnv })
+  process.stdout.write(`\n${result.stdout}`)
+  if (result.code !== 0) {
+    console.error(`${script}: exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}`)
+    console.error(tail(result.stderr))
+    return null
+  }
+  return JSON.parse(readFileSync(out, 'utf8')) as T
+}
+
+const micro = argv['no-micro'] ? null : await child<MicroResult>('micro', [])
+const memory = argv['no-memory'] ? null : await child<MemoryResult>('memory', ['--expose-gc'])
+
+const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+  ' ',
+)
+const bench: BenchResult = {
+  schema: SCHEMA,
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  cpus: { count: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown' },
+  command,
+  quick,
+  suite: {
+    files: size.files,
+    testsPerFile: size.tests,
+    tests: expectedTests,
+    requestsPerTest: REQUESTS_PER_TEST,
+    warmup: size.warmup,
+    rounds: size.rounds,
+    order: 'per round: vitest plain, netsan, option; jest plain, netsan, option',
+  },
+  runners: results,
+  micro,
+  memory,
+  durationMs: Math.round(msSince(started)),
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const head = ['runner', 'plain', 'netsan', 'own option', 'netsan/plain', 'option/plain']
+const rows = runners.map((runner) => {
+  const r = results[runner]!
+  return [
+    `${runner} ${r.version}`,
+    s(r.modes.plain.medianMs),
+    s(r.modes.netsan.medianMs),
+    `${s(r.modes.option.medianMs)} (${r.modes.option.flag})`,
+    r.ratios.netsanPlain.toFixed(3),
+    r.ratios.optionPlain.toFixed(3),
+  ]
+})
+log(
+  `\nmedian wall time of ${size.rounds} run(s) per mode, ${expectedTests} tests, ${expectedTests * REQUESTS_PER_TEST} requests:`,
+)
+log(table(head, rows))
+for (const runner of runners) {
+  const o = results[runner]!.modes.option
+  if (o.reported)
+    log(`  ${runner} ${o.flag} reported ${o.reported} (false positives: the suite leaks nothing)`)
+}
+
+const resultsDir = join(BENCH_DIR, 'results')
+const stamp = bench.date.replace(/[:.]/g, '-')
+const out = argv.out ? resolve(argv.out) : join(resultsDir, `bench-${quick ? 'quick-' : ''}${stamp}.json`)
+mkdirSync(resolve(out, '..'), { recursive: true })
+writeFileSync(out, `${JSON.stringify(bench, null, 2)}\n`)
+if (!argv.out) {
+  mkdirSync(resultsDir, { recursive: true })
+  copyFileSync(out, join(resultsDir, 'latest.json'))
+}
+log(`\nwrote ${relative(process.cwd(), out) || out} (${(bench.durationMs / 1000).toFixed(0)} s in all)`)
+
+if (argv.readme) {
+  const readme = join(BENCH_DIR, 'README.md')
+  const text = readFileSync(readme, 'utf8')
+  const start = '<!-- results:start -->'
+  const end = '<!-- results:end -->'
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  if (a === -1 || b < a) {
+    console.error(`--readme: ${readme} has no ${start} … ${end} section`)
+    process.exit(1)
+  }
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${resultsMarkdown(bench)}\n${text.slice(b)}`)
+  log(`updated ${relative(process.cwd(), readme)}`)
+}
+
+function resultsMarkdown(b: BenchResult): string {
+  const lines = [
+    `Run of ${b.date.slice(0, 16).replace('T', ' ')} UTC, Node ${b.node}, ${b.platform}, ${b.cpus.count} × ${b.cpus.model}; command: \`${b.command}\`.`,
+    `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds alternating plain / netsan / own option; median wall time per mode (spawn to exit).`,
+    '',
+    markdownTable(head, rows),
+  ]
+  const m = b.micro
+  if (m) {
+    lines.push(
+      '',
+      'Micro-benchmark (`bench/micro.ts`, median of batches):',
+      '',
+      markdownTable(
+        ['client', 'plain µs/request', 'netsan µs/request', 'added µs/request', 'ratio'],
+        m.requests.map((r) => [
+          r.client,
+          r.plainUsPerOp.toFixed(1),
+          r.netsanUsPerOp.toFixed(1),
+          r.addedUsPerOp.toFixed(1),
+          r.ratio.toFixed(3),
+        ]),
+      ),
+      '',
+      `- clean test scope (\`file.track()\` + \`await end()\`): ${m.scope.nsPerOp} ns/op over ${m.scope.ops} scopes`,
+      `- \`end()\` of a scope whose request finished: median ${m.wait.afterRequestEndUs.median} µs vs ${m.wait.emptyEndUs.median} µs for an empty scope (added ${m.wait.addedWaitUs} µs); longest ${m.wait.maxEndMs} ms; ${m.wait.waited} of ${m.wait.ops} ends took ≥ settleMs/2 (settleMs ${m.settleMs} ms)`,
+    )
+  }
+  const mem = b.memory
+  if (mem) {
+    const kb = (bytes: number) => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KB`
+    lines.push(
+      '',
+      `Memory (\`bench/memory.ts\`, ${mem.tests} test scopes with one fetch each, heap after GC): netsan ${kb(mem.netsan.growthBytes)} (slope ${mem.netsan.slopeBytesPerTest} B/test), control without netsan ${kb(mem.control.growthBytes)} (slope ${mem.control.slopeBytesPerTest} B/test); ledger at the end ${mem.netsan.ledger}; Responses collected ${mem.netsan.collected}/${mem.tests}; flat: ${mem.flat ? 'yes' : 'no'}.`,
+    )
+  }
+  return lines.join('\n')
+}
+
+if (!argv.keep && !argv.dir) rmSync(dir, { recursive: true, force: true })

@@ -1,0 +1,176 @@
+// Generates the HTTP-heavy suite the bench runs: the same test files for Vitest (ESM) and Jest
+// (CommonJS), each with its own loopback server (beforeAll/afterAll), a keep-alive http.Agent shared
+// by the file and closed in afterAll, and tests that each make REQUESTS_PER_TEST real requests with
+// their bodies consumed. Nothing leaks, so every mode must pass.
+
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './lib.ts'
+
+export const REQUESTS_PER_TEST = 5
+
+export type RunnerName = 'vitest' | 'jest'
+
+export interface SuiteSize {
+  files: number
+  tests: number
+}
+
+// Packages the generated projects resolve; linked from the repo's node_modules so the suite can
+// live outside the repo (no lint, no git) and still load the workspace builds of netsan.
+const LINKED = [
+  'vitest',
+  'undici',
+  'netsan',
+  'vitest-environment-netsan',
+  'jest-environment-netsan',
+  'jest-environment-node',
+]
+
+const SERVER = `
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+let server
+let base
+
+function handle(req, res) {
+  const chunks = []
+  req.on('data', (chunk) => chunks.push(chunk))
+  req.on('end', () => {
+    const url = new URL(req.url, 'http://localhost')
+    let type = 'text/plain'
+    let body
+    if (url.pathname === '/echo') {
+      type = 'application/json'
+      body = Buffer.concat(chunks)
+    } else if (url.pathname === '/json') {
+      type = 'application/json'
+      body = Buffer.from(JSON.stringify({ id: url.searchParams.get('id'), items: ITEMS }))
+    } else {
+      body = Buffer.alloc(Number(url.searchParams.get('n') ?? 64), 120)
+    }
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length })
+    res.end(body)
+  })
+}
+
+const ITEMS = Array.from({ length: 20 }, (_, i) => ({ i, name: 'item ' + i }))
+
+beforeAll(async () => {
+  server = http.createServer(handle)
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = 'http://127.0.0.1:' + server.address().port
+})
+
+afterAll(async () => {
+  agent.destroy()
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+})
+
+function get(path) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(base + path, { agent }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode, text }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+`
+
+function testBlock(file: number, i: number): string {
+  const id = `${file}-${i}`
+  return `
+  test('requests ${id}', async () => {
+    const a = await fetch(base + '/json?id=${id}')
+    expect(a.status).toBe(200)
+    expect((await a.json()).id).toBe('${id}')
+    const b = await fetch(base + '/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: '${id}' }),
+    })
+    expect(await b.text()).toBe('{"id":"${id}"}')
+    const c = await request(base + '/text?n=4096')
+    expect(c.statusCode).toBe(200)
+    await c.body.dump()
+    const d = await request(base + '/json?id=${id}')
+    expect((await d.body.json()).items.length).toBe(20)
+    const e = await get('/text?n=${512 + ((i * 97) % 2048)}')
+    expect(e.text.length).toBe(${512 + ((i * 97) % 2048)})
+  })
+`
+}
+
+function testFile(runner: RunnerName, file: number, tests: number): string {
+  const head =
+    runner === 'vitest'
+      ? `import http from 'node:http'\nimport { request } from 'undici'\nimport { afterAll, beforeAll, describe, expect, test } from 'vitest'\n`
+      : `const http = require('node:http')\nconst { request } = require('undici')\n`
+  let body = ''
+  for (let i = 0; i < tests; i++) body += testBlock(file, i)
+  return `${head}${SERVER}\ndescribe('file ${file}', () => {${body}})\n`
+}
+
+export type Mode = 'plain' | 'netsan' | 'option'
+export const MODES: readonly Mode[] = ['plain', 'netsan', 'option']
+
+/** The runner's own leak option, used in mode `option`. */
+export const OPTION_FLAG: Record<RunnerName, string> = {
+  vitest: '--detectAsyncLeaks',
+  jest: '--detectOpenHandles',
+}
+
+function vitestConfig(netsan: boolean): string {
+  const env = netsan
+    ? `    environment: 'netsan',\n    setupFiles: ['vitest-environment-netsan/setup'],\n`
+    : `    environment: 'node',\n`
+  return `export default {\n  cacheDir: '../.cache/vite',\n  test: {\n    include: ['*.test.mjs'],\n${env}  },\n}\n`
+}
+
+function jestConfig(netsan: boolean): string {
+  return `module.exports = {\n  rootDir: __dirname,\n  testMatch: ['<rootDir>/*.test.js'],\n  cacheDirectory: '<rootDir>/../.cache/jest',\n  testEnvironment: '${netsan ? 'netsan' : 'node'}',\n}\n`
+}
+
+/** Writes the suite into `dir` (replacing what is there); returns the per-runner project folders. */
+export function generateSuite(dir: string, size: SuiteSize): Record<RunnerName, string> {
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(join(dir, 'node_modules'), { recursive: true })
+  for (const name of LINKED) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name))
+  writeFileSync(join(dir, 'package.json'), '{ "private": true }\n')
+
+  const vitest = join(dir, 'vitest')
+  mkdirSync(vitest)
+  writeFileSync(join(vitest, 'package.json'), '{ "private": true, "type": "module" }\n')
+  writeFileSync(join(vitest, 'vitest.plain.config.mjs'), vitestConfig(false))
+  writeFileSync(join(vitest, 'vitest.netsan.config.mjs'), vitestConfig(true))
+
+  const jest = join(dir, 'jest')
+  mkdirSync(jest)
+  writeFileSync(join(jest, 'package.json'), '{ "private": true, "type": "commonjs" }\n')
+  writeFileSync(join(jest, 'jest.plain.config.js'), jestConfig(false))
+  writeFileSync(join(jest, 'jest.netsan.config.js'), jestConfig(true))
+
+  for (let f = 0; f < size.files; f++) {
+    const name = `file${String(f).padStart(2, '0')}`
+    writeFileSync(join(vitest, `${name}.test.mjs`), testFile('vitest', f, size.tests))
+    writeFileSync(join(jest, `${name}.test.js`), testFile('jest', f, size.tests))
+  }
+  return { vitest, jest }
+}
+
+/** The command line that runs `mode` of `runner` in its generated project; `out` receives a JSON report. */
+export function runnerArgs(runner: RunnerName, mode: Mode, out: string): { bin: string; args: string[] } {
+  const config = mode === 'netsan' ? 'netsan' : 'plain'
+  if (runner === 'vitest') {
+    const args = ['run', '--config', `vitest.${config}.config.mjs`, '--reporter=json', `--outputFile=${out}`]
+    if (mode === 'option') args.push(OPTION_FLAG.vitest)
+    return { bin: join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), args }
+  }
+  const args = ['--config', `jest.${config}.config.js`, '--ci', '--json', `--outputFile=${out}`]
+  if (mode === 'option') args.push(OPTION_FLAG.jest)
+  return { bin: join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), args }
+}
