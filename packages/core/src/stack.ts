@@ -14,10 +14,59 @@ export class Site {
   }
   frames(): ParsedFrame[] {
     if (!this.parsed) {
-      this.parsed = parseStack(this.holder?.stack ?? '')
+      this.parsed = this.holder ? materialize(this.holder) : []
       this.holder = undefined
     }
     return this.parsed
+  }
+}
+
+/**
+ * Formats a captured stack through the runner's own formatter (source maps: original files and lines),
+ * but keeps V8's function names: Jest's source-map-support renames each frame after the identifier
+ * at the mapped position, which is the callee, one frame off.
+ */
+function materialize(holder: { stack?: string }): ParsedFrame[] {
+  const previous = Error.prepareStackTrace
+  if (!previous) return parseStack(holder.stack ?? '')
+  let names: (string | undefined)[] | undefined
+  Error.prepareStackTrace = (error, callsites) => {
+    names = callsites.map(rawName)
+    return previous(error, callsites)
+  }
+  let stack: string
+  try {
+    stack = String(holder.stack ?? '')
+  } finally {
+    Error.prepareStackTrace = previous
+  }
+  if (!names) return parseStack(stack)
+  const lines = stack.split('\n')
+  const atLines = lines.filter((l) => AT_LINE.test(l))
+  if (atLines.length !== names.length) return parseStack(stack)
+  let i = 0
+  const renamed = lines.map((line) => {
+    const m = AT_LINE.exec(line)
+    if (!m) return line
+    const name = names![i++]
+    const loc = m[2]!
+    return name ? `    at ${name} (${loc})` : `    at ${loc}`
+  })
+  return parseStack(renamed.join('\n'))
+}
+
+const AT_LINE = /^\s*at (?:(.*?) \()?(.+?)\)?$/
+
+function rawName(cs: NodeJS.CallSite): string | undefined {
+  try {
+    let fn = cs.getFunctionName() ?? undefined
+    if (cs.isConstructor()) return fn ? `new ${fn}` : undefined
+    const type = cs.isToplevel() ? null : cs.getTypeName()
+    if (type && type !== 'global' && fn && !fn.startsWith(`${type}.`)) fn = `${type}.${fn}`
+    else if (type && !fn) fn = `${type}.${cs.getMethodName() ?? '<anonymous>'}`
+    return fn?.endsWith('<anonymous>') ? undefined : fn
+  } catch {
+    return undefined
   }
 }
 

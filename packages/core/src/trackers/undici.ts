@@ -86,14 +86,12 @@ export function installUndiciTracker(engine: Engine) {
   const adoptByPool = (pool: PoolOrigin) => {
     const socket = lastConnected
     const p = socket && pooled.get(socket)
-    if (p && !p.shared) {
-      p.pool = pool
-      // A pool created inside a test is that test's to close.
-      if (pool.scope.type === 'test' && !pool.scope.ended) {
-        p.resource.checkAt = 'test'
-        if (p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
-      }
-    }
+    if (!p || p.shared) return
+    // Called once per pool level (Client, Pool, Agent): the last call is the outermost pool.
+    p.pool = pool
+    const inTest = pool.scope.type === 'test' && !pool.scope.ended
+    p.resource.checkAt = inTest ? 'test' : 'file'
+    if (inTest && p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
   }
 
   const undo = [
