@@ -8,25 +8,41 @@ const STALE_MS = 30 * 60_000
 
 /**
  * Prints `message` once per Vitest run, not once per worker: the first worker to create the
- * marker file (keyed by the Vitest main process) prints it.
+ * marker file (keyed by the Vitest main process) prints it. Markers of earlier runs are pruned.
  */
 export function warnOnce(key: string, message: string): void {
   const g = globalThis as { __netsanWarned?: Set<string> }
   g.__netsanWarned ??= new Set()
   if (g.__netsanWarned.has(key)) return
   g.__netsanWarned.add(key)
+  if (firstInRun(key)) process.stderr.write(`\n${message}\n`)
+}
+
+function firstInRun(key: string): boolean {
   const main = isMainThread ? process.ppid : process.pid
-  const marker = path.join(os.tmpdir(), `netsan-vitest-${main}-${key}`)
+  const dir = path.join(os.tmpdir(), 'netsan-vitest')
+  const marker = path.join(dir, `${main}-${key}`)
   try {
+    fs.mkdirSync(dir, { recursive: true })
+    prune(dir)
     fs.writeFileSync(marker, '', { flag: 'wx' })
+    return true
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return void process.stderr.write(`\n${message}\n`)
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return true
     // A marker left by an earlier run whose main process had the same PID is stale.
     const stat = fs.statSync(marker, { throwIfNoEntry: false })
-    if (stat && Date.now() - stat.mtimeMs < STALE_MS) return
+    if (stat && Date.now() - stat.mtimeMs < STALE_MS) return false
     fs.writeFileSync(marker, '')
+    return true
   }
-  process.stderr.write(`\n${message}\n`)
+}
+
+function prune(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name)
+    const stat = fs.statSync(file, { throwIfNoEntry: false })
+    if (stat && Date.now() - stat.mtimeMs > STALE_MS) fs.rmSync(file, { force: true })
+  }
 }
 
 /**
