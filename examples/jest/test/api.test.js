@@ -1,7 +1,6 @@
 const http = require('node:http')
-// Jest runs CommonJS tests in a vm sandbox that cannot require the ESM-only `netsan` package,
-// so the environment package re-exports its helpers for Jest test files.
-const { allowLeaks, expectNoLeakedConnections, isLeakError } = require('jest-environment-netsan/api')
+// In a CommonJS Jest test, require('netsan') gives the helpers of the netsan environment.
+const { allowLeaks, expectNoLeakedConnections, isLeakError } = require('netsan')
 const WebSocket = require('ws')
 const { assetExistsFixed } = require('../src/assets.js')
 const { closeAndWait } = require('../src/ticker.js')

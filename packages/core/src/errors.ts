@@ -32,7 +32,9 @@ export class LeakError extends NetsanError {
   }
 }
 
-/** `instanceof` fails across two copies of netsan; the code survives. */
+/** `instanceof` fails across two copies of netsan and across realms (Jest's sandbox); the code survives. */
 export function isLeakError(value: unknown): value is LeakError {
-  return value instanceof Error && (value as { code?: unknown }).code === ErrorCodes.LEAKS
+  return (
+    typeof value === 'object' && value !== null && (value as { code?: unknown }).code === ErrorCodes.LEAKS
+  )
 }
