@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -17,14 +18,24 @@ let core: Promise<Core> | undefined
 export function loadCore(): Promise<Core> {
   core ??= (async () => {
     try {
-      const here = fileURLToPath(import.meta.url)
-      const resolved = createRequire(here).resolve('netsan')
-      return (await nativeImport(pathToFileURL(resolved).href)) as Core
+      return (await nativeImport(pathToFileURL(esmEntry()).href)) as Core
     } catch {
       return import('netsan')
     }
   })()
   return core
+}
+
+/** netsan's ES module entry (its `require` entry is a CommonJS wrapper for Jest's sandbox). */
+function esmEntry(): string {
+  const manifest = createRequire(fileURLToPath(import.meta.url)).resolve('netsan/package.json')
+  const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as {
+    exports?: Record<string, { import?: string; default?: string } | string>
+    main?: string
+  }
+  const root = pkg.exports?.['.']
+  const entry = typeof root === 'string' ? root : (root?.import ?? root?.default ?? pkg.main ?? 'index.js')
+  return path.join(path.dirname(manifest), entry)
 }
 
 /** This package's own directories: its frames are never user code (dist, and src under source maps). */
