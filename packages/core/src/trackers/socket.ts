@@ -82,8 +82,8 @@ export function installSocketTracker(
     onSocket(socket, '?'),
   )
 
-  // @note Node 22 publishes net.client.socket for tls.connect only from some versions on
-  // (docs/discoveries/node-net-http-channels.md); a narrow, reversible patch covers the rest.
+  // @note Node 20 publishes no net.client.socket for tls.connect (22.23, 24 and 26 do:
+  // docs/discoveries/node-net-http-channels.md); a narrow, reversible patch covers it. Seen twice is seen once.
   const originalConnect = tls.connect
   const patchedConnect = function (this: unknown, ...args: unknown[]) {
     const socket = (originalConnect as (...a: unknown[]) => tls.TLSSocket).apply(this, args)
