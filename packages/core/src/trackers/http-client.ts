@@ -7,7 +7,7 @@ import type { Engine } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
-import { captureSite, type Site } from '../stack.ts'
+import { captureSite, type Site, userFrames } from '../stack.ts'
 import { claimSocket, countConnection, noop, registry } from './registry.ts'
 
 const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
@@ -77,11 +77,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
         trackUpgradedSocket(socket, info),
       )
     }
-    req.once('socket', (socket: net.Socket) => {
+    const onSocket = (socket: net.Socket) => {
       if (upgrade) return claimSocket(socket)
       const agent = (req as { agent?: http.Agent | false }).agent
       if (agent && typeof agent === 'object' && 'freeSockets' in agent) trackAgentSocket(socket, agent, info)
-    })
+    }
+    // Where only the late http.client.request.start exists (Node 20), the socket may be assigned already.
+    if (req.socket) onSocket(req.socket)
+    else req.once('socket', onSocket)
   }
 
   const trackUpgradedSocket = (socket: net.Socket, info: RequestInfo) => {
@@ -101,6 +104,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
   }
 
   const trackAgentSocket = (socket: net.Socket, agent: http.Agent, info: RequestInfo) => {
+    // Node 20 has no synchronous request channel, but its net.client.socket is synchronous in http.get().
+    const socketSite = registry.sockets.get(socket)?.site
+    if (socketSite && userFrames(info.site).length === 0) info.site = socketSite
     claimSocket(socket)
     if (agentSockets.has(socket)) return
     agentSockets.add(socket)
