@@ -273,3 +273,37 @@ describe('sockets', () => {
     assert.deepEqual(await scope.end(), [])
   })
 })
+
+describe('shared pools', () => {
+  test("sharedPools: 'fail' reports the global dispatcher's idle connection", async () => {
+    const own = await startServer() // a new origin: the global dispatcher opens a connection for this scope
+    const scope = track({ root: ROOT, sharedPools: 'fail' })
+    await (await fetch(`${own.url}/x?bytes=10`)).text()
+    const leak = only(await scope.end(), 'idle')
+    assert.match(leak.description, /in undici's global dispatcher \(a shared pool; sharedPools: 'fail'\)/)
+    await own.close()
+  })
+
+  test("sharedPools: 'close' closes the global dispatcher's idle connections after each test", async () => {
+    const file = track({ root: ROOT, sharedPools: 'close' })
+    const sockets = new Set<import('node:net').Socket>()
+    const dc = await import('node:diagnostics_channel')
+    const onConnected = ({ socket }: any) => sockets.add(socket)
+    dc.subscribe('undici:client:connected', onConnected)
+    try {
+      // A server of its own: a new origin, so the global dispatcher must open a new connection.
+      const own = await startServer()
+      const inner = file.track('a test')
+      await (await fetch(`${own.url}/x?bytes=10`)).text()
+      assert.equal(sockets.size, 1)
+      const [socket] = sockets
+      assert.equal(socket!.destroyed, false, 'idle in the pool while the test runs')
+      assert.deepEqual(await inner.end(), [])
+      assert.equal(socket!.destroyed, true, 'closed once the test has ended')
+      await own.close()
+    } finally {
+      dc.unsubscribe('undici:client:connected', onConnected)
+      assert.deepEqual(await file.end(), [])
+    }
+  })
+})

@@ -188,8 +188,7 @@ export function installUndiciTracker(engine: Engine) {
           site,
           owner,
           origin: originOf(origin),
-          describe: () =>
-            `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${entry.pool ? `${entry.pool.label} created ${entry.pool.scope.type === 'test' ? 'by this test' : `in ${entry.pool.scope.type} scope`}` : 'an undici pool'} and never closed`,
+          describe: () => `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
           isOpen: () =>
             !socket.destroyed &&
             entry.active === 0 &&
@@ -255,6 +254,13 @@ export function installUndiciTracker(engine: Engine) {
     adoptByPool,
     requests,
   }
+}
+
+function describePool(entry: PooledSocket): string {
+  if (entry.shared) return "undici's global dispatcher (a shared pool; sharedPools: 'fail')"
+  if (!entry.pool) return 'an undici pool, never closed'
+  const where = entry.pool.scope.type === 'test' ? 'by this test' : `in ${entry.pool.scope.type} scope`
+  return `${entry.pool.label} created ${where} and never closed`
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
