@@ -7,7 +7,15 @@
 //          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
 //          [--no-micro] [--no-memory] [--readme]
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -45,6 +53,8 @@ export interface ModeResult {
   minMs: number
   maxMs: number
   exitCodes: (number | null)[]
+  /** CPU time (user + system) of the runner and its workers, median, when /usr/bin/time is there. */
+  cpuMedianMs?: number
   /** Tests that passed in every run (checked against the suite size). */
   testsPassed: number
   /** The runner's own leak option: how many leaks / open handles it reported (last run). */
@@ -56,6 +66,8 @@ export interface RunnerResult {
   version: string
   modes: Record<Mode, ModeResult>
   ratios: { netsanPlain: number; optionPlain: number }
+  /** The same ratios of median CPU time (supplementary; wall time is the budget). */
+  cpuRatios?: { netsanPlain: number; optionPlain: number }
 }
 
 export interface BenchResult {
@@ -78,6 +90,8 @@ export interface BenchResult {
   runners: Partial<Record<RunnerName, RunnerResult>>
   micro: MicroResult | null
   memory: MemoryResult | null
+  /** Runs that failed once (a transient error) and were run again. */
+  retries: number
   durationMs: number
 }
 
@@ -121,6 +135,7 @@ if (runners.length === 0) {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     killAll()
+    cleanup()
     process.exit(130)
   })
 }
@@ -128,6 +143,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const started = process.hrtime.bigint()
 const dir = argv.dir ? resolve(argv.dir) : mkdtempSync(join(os.tmpdir(), 'netsan-bench-'))
 const reports = join(dir, '.reports')
+/** Removes the generated suite unless it was asked for (--keep, --dir). */
+function cleanup(): void {
+  if (!argv.keep && !argv.dir) rmSync(dir, { recursive: true, force: true })
+}
 const projects = generateSuite(dir, { files: size.files, tests: size.tests })
 mkdirSync(reports, { recursive: true })
 
@@ -136,6 +155,7 @@ const childEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR
 delete childEnv.NETSAN
 
 const expectedTests = size.files * size.tests
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 const log = (line: string) => console.log(line)
 
 function versionOf(name: string): string {
@@ -155,35 +175,59 @@ function reportedByOption(runner: RunnerName, result: RunResult): number {
 
 interface OneRun {
   result: RunResult
+  cpuMs: number | undefined
   passed: number
   reported: number
 }
 
-async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<OneRun> {
-  const out = join(reports, `${runner}-${mode}-${label}.json`)
-  rmSync(out, { force: true })
-  const { bin, args } = runnerArgs(runner, mode, out)
-  const result = await run(process.execPath, [bin, ...args], {
-    cwd: projects[runner],
-    timeoutMs,
-    env: childEnv,
-  })
-  let passed = -1
-  try {
-    passed = JSON.parse(readFileSync(out, 'utf8')).numPassedTests
-  } catch {}
-  const fail = (why: string) => {
-    console.error(`\n${runner} ${mode} (${label}): ${why}; exit ${result.code ?? result.signal}`)
-    console.error(tail(result.stdout))
-    console.error(tail(result.stderr))
-    killAll()
-    process.exit(1)
-  }
-  if (result.timedOut) fail(`timed out after ${timeoutMs} ms`)
-  if (passed !== expectedTests) fail(`${passed} of ${expectedTests} tests passed`)
+/** Why a run does not count (undefined when it is valid). */
+function invalid(mode: Mode, result: RunResult, passed: number): string | undefined {
+  if (result.timedOut) return `timed out after ${timeoutMs} ms`
+  if (passed !== expectedTests) return `${passed} of ${expectedTests} tests passed`
   // The runner's own leak option may fail the run on what it reports; plain and netsan must pass.
-  if (mode !== 'option' && result.code !== 0) fail('the run failed')
-  return { result, passed, reported: mode === 'option' ? reportedByOption(runner, result) : 0 }
+  if (mode !== 'option' && result.code !== 0) return 'the run failed'
+  return undefined
+}
+
+let retries = 0
+
+/** Runs one mode once; an invalid run is retried once (counted in `retries`), a second failure stops the bench. */
+async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<OneRun> {
+  for (let attempt = 1; ; attempt++) {
+    const out = join(reports, `${runner}-${mode}-${label}.json`)
+    rmSync(out, { force: true })
+    const { bin, args } = runnerArgs(runner, mode, out)
+    const cpuFile = join(reports, `${runner}-${mode}-${label}.cpu`)
+    rmSync(cpuFile, { force: true })
+    // /usr/bin/time adds the CPU time of the runner and the workers it waited for (supplementary).
+    const [command, commandArgs] = TIME
+      ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, bin, ...args]]
+      : [process.execPath, [bin, ...args]]
+    const result = await run(command, commandArgs, { cwd: projects[runner], timeoutMs, env: childEnv })
+    let cpuMs: number | undefined
+    try {
+      const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
+      if (Number.isFinite(user) && Number.isFinite(sys)) cpuMs = (user! + sys!) * 1000
+    } catch {}
+    let passed = -1
+    try {
+      passed = JSON.parse(readFileSync(out, 'utf8')).numPassedTests
+    } catch {}
+    const why = invalid(mode, result, passed)
+    if (why === undefined) {
+      return { result, passed, cpuMs, reported: mode === 'option' ? reportedByOption(runner, result) : 0 }
+    }
+    console.error(`\n${runner} ${mode} (${label}): ${why}; exit ${result.code ?? result.signal}`)
+    console.error(tail(result.stdout, 20))
+    console.error(tail(result.stderr, 60))
+    if (attempt === 2) {
+      killAll()
+      cleanup()
+      process.exit(1)
+    }
+    retries++
+    console.error('retrying once\n')
+  }
 }
 
 const runs: Record<RunnerName, Record<Mode, OneRun[]>> = {
@@ -217,12 +261,14 @@ for (const runner of runners) {
   for (const mode of MODES) {
     const list = runs[runner][mode]
     const ms = list.map((o) => round(o.result.ms, 1))
+    const cpu = list.map((o) => o.cpuMs).filter((v) => v !== undefined)
     modes[mode] = {
       runsMs: ms,
       medianMs: round(median(ms), 1),
       minMs: Math.min(...ms),
       maxMs: Math.max(...ms),
       exitCodes: list.map((o) => o.result.code),
+      ...(cpu.length === list.length && { cpuMedianMs: round(median(cpu), 0) }),
       testsPassed: Math.min(...list.map((o) => o.passed)),
       ...(mode === 'option' && { flag: OPTION_FLAG[runner], reported: list.at(-1)!.reported }),
     }
@@ -234,6 +280,12 @@ for (const runner of runners) {
       netsanPlain: round(modes.netsan.medianMs / modes.plain.medianMs, 3),
       optionPlain: round(modes.option.medianMs / modes.plain.medianMs, 3),
     },
+    ...(modes.plain.cpuMedianMs !== undefined && {
+      cpuRatios: {
+        netsanPlain: round(modes.netsan.cpuMedianMs! / modes.plain.cpuMedianMs, 3),
+        optionPlain: round(modes.option.cpuMedianMs! / modes.plain.cpuMedianMs, 3),
+      },
+    }),
   }
 }
 
@@ -246,6 +298,7 @@ async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
   if (result.code !== 0) {
     console.error(`${script}: exit ${result.code ?? result.signal}${result.timedOut ? ' (timed out)' : ''}`)
     console.error(tail(result.stderr))
+    process.exitCode = 1
     return null
   }
   return JSON.parse(readFileSync(out, 'utf8')) as T
@@ -277,6 +330,7 @@ const bench: BenchResult = {
   runners: results,
   micro,
   memory,
+  retries,
   durationMs: Math.round(msSince(started)),
 }
 
@@ -297,6 +351,15 @@ log(
   `\nmedian wall time of ${size.rounds} run(s) per mode, ${expectedTests} tests, ${expectedTests * REQUESTS_PER_TEST} requests:`,
 )
 log(table(head, rows))
+const cpuLines = runners.flatMap((runner) => {
+  const r = results[runner]!
+  if (!r.cpuRatios) return []
+  const m = r.modes
+  return [
+    `${runner}: CPU time (runner + workers, median) plain ${s(m.plain.cpuMedianMs!)}, netsan ${s(m.netsan.cpuMedianMs!)}, option ${s(m.option.cpuMedianMs!)}; netsan/plain ${r.cpuRatios.netsanPlain.toFixed(3)}, option/plain ${r.cpuRatios.optionPlain.toFixed(3)}`,
+  ]
+})
+for (const line of cpuLines) log(`  ${line}`)
 for (const runner of runners) {
   const o = results[runner]!.modes.option
   if (o.reported)
@@ -335,6 +398,8 @@ function resultsMarkdown(b: BenchResult): string {
     `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds alternating plain / netsan / own option; median wall time per mode (spawn to exit).`,
     '',
     markdownTable(head, rows),
+    '',
+    ...cpuLines.map((line) => `- ${line} (supplementary)`),
   ]
   const m = b.micro
   if (m) {
@@ -368,4 +433,4 @@ function resultsMarkdown(b: BenchResult): string {
   return lines.join('\n')
 }
 
-if (!argv.keep && !argv.dir) rmSync(dir, { recursive: true, force: true })
+cleanup()
