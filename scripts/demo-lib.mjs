@@ -2,16 +2,10 @@
 // happened with examples/expected.json. No I/O here, so scripts/demo-lib.test.mjs can
 // drive every rule with plain objects.
 
-/** The words netsan's report uses for each kind (DESIGN.md, "The failure message"). */
-export const KIND_WORDS = {
-  body: 'unconsumed response body',
-  request: 'in-flight request',
-  socket: 'open socket',
-  idle: 'idle keep-alive connection',
-  server: 'listening server',
-  http2: 'open HTTP/2 session',
-  websocket: 'open WebSocket',
-}
+/** The words netsan's report uses for each kind: the demo checks for netsan's own table. */
+import { KIND_WORDS } from 'netsan'
+
+export { KIND_WORDS }
 
 const LEVELS = ['test', 'file', 'any']
 

@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import tls from 'node:tls'
 import { WebSocketServer, WebSocket as WsClient } from 'ws'
-import { type Leak, track } from '../src/index.ts'
+import { track } from '../src/index.ts'
+import { assertCreatedAt, only, ROOT } from './helpers.ts'
 
-const ROOT = new URL('..', import.meta.url).pathname
-const SOURCE = fs.readFileSync(new URL(import.meta.url), 'utf8')
 const cert = fs.readFileSync(new URL('../fixtures/tls-cert.pem', import.meta.url))
 const key = fs.readFileSync(new URL('../fixtures/tls-key.pem', import.meta.url))
-
-function only(leaks: Leak[], kind: Leak['kind']): Leak {
-  assert.equal(leaks.length, 1, `expected one ${kind} leak, got ${JSON.stringify(leaks, null, 2)}`)
-  assert.equal(leaks[0]!.kind, kind)
-  return leaks[0]!
-}
-
-function assertCreatedAt(leak: Leak, marker: string) {
-  const line = SOURCE.split('\n').findIndex((l) => l.includes(marker)) + 1
-  assert.ok(
-    leak.stack.some((f) => f.includes(`test/kinds.test.ts:${line}:`)),
-    `expected a frame at line ${line}, got ${leak.stack.join(' | ')}`,
-  )
-}
 
 const listen = async <S extends { listen: (...a: any[]) => unknown; address: () => unknown }>(server: S) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -47,7 +31,7 @@ describe('TLS sockets', () => {
     await new Promise((r) => socket.once('secureConnect', r))
     const leak = only(await scope.end(), 'socket')
     assert.match(leak.description, /^TLS socket to 127\.0\.0\.1:\d+/)
-    assertCreatedAt(leak, 'MARK:tls')
+    assertCreatedAt(leak, import.meta.url, 'MARK:tls')
   })
 
   test('fixed: TLS socket destroyed', async () => {
@@ -85,7 +69,7 @@ describe('HTTP/2 sessions', () => {
     await get(session)
     const leak = only(await scope.end(), 'http2')
     assert.match(leak.description, /session to http:\/\/127\.0\.0\.1:\d+/)
-    assertCreatedAt(leak, 'MARK:h2')
+    assertCreatedAt(leak, import.meta.url, 'MARK:h2')
   })
 
   test('fixed: session closed', async () => {
@@ -112,7 +96,7 @@ describe('WebSockets', () => {
     const ws = new WebSocket(url) // MARK:global-ws
     await new Promise((r) => ws.addEventListener('open', r, { once: true }))
     const leak = only(await scope.end(), 'websocket')
-    assertCreatedAt(leak, 'MARK:global-ws')
+    assertCreatedAt(leak, import.meta.url, 'MARK:global-ws')
   })
 
   test('fixed: global WebSocket closed', async () => {
@@ -129,7 +113,7 @@ describe('WebSockets', () => {
     const ws = new WsClient(url) // MARK:ws-package
     await new Promise((r) => ws.once('open', r))
     const leak = only(await scope.end(), 'websocket')
-    assertCreatedAt(leak, 'MARK:ws-package')
+    assertCreatedAt(leak, import.meta.url, 'MARK:ws-package')
   })
 
   test('fixed: ws-package client closed', async () => {

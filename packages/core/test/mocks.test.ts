@@ -1,27 +1,10 @@
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import http from 'node:http'
 import { describe, test } from 'node:test'
 import nock from 'nock'
 import { getGlobalDispatcher, MockAgent, setGlobalDispatcher } from 'undici'
-import { type Leak, track } from '../src/index.ts'
-
-const ROOT = new URL('..', import.meta.url).pathname
-const SOURCE = fs.readFileSync(new URL(import.meta.url), 'utf8')
-
-function only(leaks: Leak[], kind: Leak['kind']): Leak {
-  assert.equal(leaks.length, 1, `expected one ${kind} leak, got ${JSON.stringify(leaks, null, 2)}`)
-  assert.equal(leaks[0]!.kind, kind)
-  return leaks[0]!
-}
-
-function assertCreatedAt(leak: Leak, marker: string) {
-  const line = SOURCE.split('\n').findIndex((l) => l.includes(marker)) + 1
-  assert.ok(
-    leak.stack.some((f) => f.includes(`test/mocks.test.ts:${line}:`)),
-    `expected a frame at line ${line}, got ${leak.stack.join(' | ')}`,
-  )
-}
+import { track } from '../src/index.ts'
+import { assertCreatedAt, only, ROOT } from './helpers.ts'
 
 describe('mocked traffic', () => {
   test('a nock-served fetch body ignored is a body leak', async () => {
@@ -29,7 +12,7 @@ describe('mocked traffic', () => {
     const scope = track({ root: ROOT, bodies: 'all' })
     const res = await fetch('http://api.example.test/report') // MARK:nock-fetch
     assert.equal(res.status, 200)
-    assertCreatedAt(only(await scope.end(), 'body'), 'MARK:nock-fetch')
+    assertCreatedAt(only(await scope.end(), 'body'), import.meta.url, 'MARK:nock-fetch')
     nock.cleanAll()
   })
 
@@ -62,7 +45,7 @@ describe('mocked traffic', () => {
       const scope = track({ root: ROOT, bodies: 'all' })
       const res = await fetch('http://api.example.test/users') // MARK:mockagent
       assert.equal(res.status, 200)
-      assertCreatedAt(only(await scope.end(), 'body'), 'MARK:mockagent')
+      assertCreatedAt(only(await scope.end(), 'body'), import.meta.url, 'MARK:mockagent')
       const fixed = track({ root: ROOT, bodies: 'all' })
       mock.get('http://api.example.test').intercept({ path: '/users' }).reply(200, '[1,2,3]')
       await (await fetch('http://api.example.test/users')).json()

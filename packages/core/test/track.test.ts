@@ -5,36 +5,14 @@ import { after, before, describe, test } from 'node:test'
 import undici, { request } from 'undici'
 import { statusOf, textOf } from '../fixtures/app/client.ts'
 import { startServer } from '../fixtures/server.ts'
-import { type Leak, track } from '../src/index.ts'
+import { track } from '../src/index.ts'
+import { assertCreatedAt, only, ROOT } from './helpers.ts'
 
 let srv: Awaited<ReturnType<typeof startServer>>
 before(async () => {
   srv = await startServer()
 })
 after(() => srv.close())
-
-const ROOT = new URL('..', import.meta.url).pathname
-
-function only(leaks: Leak[], kind: Leak['kind']): Leak {
-  assert.equal(leaks.length, 1, `expected one leak, got ${JSON.stringify(leaks, null, 2)}`)
-  assert.equal(leaks[0]!.kind, kind)
-  return leaks[0]!
-}
-
-/** The creating line must be this test file's line that contains `marker`. */
-function assertCreatedAt(leak: Leak, marker: string) {
-  const src = require_source()
-  const line = src.split('\n').findIndex((l) => l.includes(marker)) + 1
-  assert.ok(line > 0, `marker ${marker} not in source`)
-  assert.ok(
-    leak.stack.some((f) => f.includes(`test/track.test.ts:${line}:`)),
-    `expected a frame at line ${line}, got ${leak.stack.join(' | ')}`,
-  )
-}
-
-import fs from 'node:fs'
-
-const require_source = () => fs.readFileSync(new URL(import.meta.url), 'utf8')
 
 describe('bodies', () => {
   test('1 MiB fetch body unread is a body leak at the fetch line', async () => {
@@ -46,7 +24,7 @@ describe('bodies', () => {
       leak.description,
       /GET http:\/\/127\.0\.0\.1:\d+\/big\?bytes=1048576 → 200, 1048576-byte body never read/,
     )
-    assertCreatedAt(leak, 'MARK:big-fetch')
+    assertCreatedAt(leak, import.meta.url, 'MARK:big-fetch')
   })
 
   test('fixed: 1 MiB fetch body read', async () => {
@@ -87,7 +65,7 @@ describe('bodies', () => {
     const scope = track({ root: ROOT, bodies: 'all' })
     const res = await fetch(`${srv.url}/small?bytes=2048`) // MARK:small-all
     assert.equal(res.status, 200)
-    assertCreatedAt(only(await scope.end(), 'body'), 'MARK:small-all')
+    assertCreatedAt(only(await scope.end(), 'body'), import.meta.url, 'MARK:small-all')
   })
 
   test('a stream read partly is a body leak', async () => {
@@ -97,7 +75,7 @@ describe('bodies', () => {
     await reader.read()
     const leak = only(await scope.end(), 'body')
     assert.match(leak.description, /read only partly/)
-    assertCreatedAt(leak, 'MARK:partial')
+    assertCreatedAt(leak, import.meta.url, 'MARK:partial')
   })
 
   test('undici.request body ignored is a body leak', async () => {
@@ -105,7 +83,7 @@ describe('bodies', () => {
     const { statusCode } = await request(`${srv.url}/big?bytes=1048576`) // MARK:undici-request
     assert.equal(statusCode, 200)
     const leak = only(await scope.end(), 'body')
-    assertCreatedAt(leak, 'MARK:undici-request')
+    assertCreatedAt(leak, import.meta.url, 'MARK:undici-request')
   })
 
   test('fixed: undici.request body dumped', async () => {
@@ -151,7 +129,7 @@ describe('requests', () => {
     await new Promise((r) => setTimeout(r, 20))
     const leak = only(await scope.end(), 'request')
     assert.match(leak.description, /no response yet \(no AbortSignal\)/)
-    assertCreatedAt(leak, 'MARK:hang')
+    assertCreatedAt(leak, import.meta.url, 'MARK:hang')
   })
 
   test('fixed: aborted request', async () => {
@@ -176,7 +154,7 @@ describe('pools', () => {
       leak.description,
       /127\.0\.0\.1:\d+, in an undici Agent created in file scope and never closed/,
     )
-    assertCreatedAt(leak, 'MARK:undici-agent-request')
+    assertCreatedAt(leak, import.meta.url, 'MARK:undici-agent-request')
   })
 
   test('fixed: agent closed', async () => {
@@ -198,7 +176,7 @@ describe('pools', () => {
     await new Promise((r) => res.on('end', r))
     const leak = only(await scope.end(), 'idle')
     assert.match(leak.fix, /agent\.destroy\(\)/)
-    assertCreatedAt(leak, 'MARK:http-agent')
+    assertCreatedAt(leak, import.meta.url, 'MARK:http-agent')
   })
 
   test('clean: keep-alive reuse through the global dispatcher and http.globalAgent', async () => {
@@ -233,7 +211,7 @@ describe('sockets', () => {
     const socket = net.connect(port, '127.0.0.1') // MARK:raw
     await new Promise((r) => socket.once('connect', r))
     const leak = only(await scope.end(), 'socket')
-    assertCreatedAt(leak, 'MARK:raw')
+    assertCreatedAt(leak, import.meta.url, 'MARK:raw')
   })
 
   test('clean: a socket destroyed in the same tick the scope ends', async () => {
@@ -262,7 +240,7 @@ describe('sockets', () => {
     await new Promise((r) => server.once('listening', r))
     const leak = only(await scope.end(), 'server')
     assert.match(leak.description, /HTTP server on 127\.0\.0\.1:\d+/)
-    assertCreatedAt(leak, 'MARK:server')
+    assertCreatedAt(leak, import.meta.url, 'MARK:server')
   })
 
   test('fixed: server closed', async () => {
