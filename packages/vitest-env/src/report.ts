@@ -18,10 +18,24 @@ export function warnOnce(key: string, message: string): void {
   if (firstInRun(key)) process.stderr.write(`\n${message}\n`)
 }
 
-function firstInRun(key: string): boolean {
+/**
+ * The Vitest main process, as PID plus start time where the OS tells it (Linux): a PID alone can be
+ * reused by a later run within the stale window, and that run would then stay silent.
+ */
+function mainProcessId(): string {
   const main = isMainThread ? process.ppid : process.pid
+  try {
+    const stat = fs.readFileSync(`/proc/${main}/stat`, 'utf8')
+    const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+    return startTime ? `${main}.${startTime}` : String(main)
+  } catch {
+    return String(main)
+  }
+}
+
+function firstInRun(key: string): boolean {
   const dir = path.join(os.tmpdir(), 'netsan-vitest')
-  const marker = path.join(dir, `${main}-${key}`)
+  const marker = path.join(dir, `${mainProcessId()}-${key}`)
   try {
     fs.mkdirSync(dir, { recursive: true })
     prune(dir)
