@@ -3,7 +3,7 @@
 // by the file and closed in afterAll, and tests that each make REQUESTS_PER_TEST real requests with
 // their bodies consumed. Nothing leaks, so every mode must pass.
 
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './lib.ts'
 
@@ -16,16 +16,25 @@ export interface SuiteSize {
   tests: number
 }
 
-// Packages the generated projects resolve; linked from the repo's node_modules so the suite can
-// live outside the repo (no lint, no git) and still load the workspace builds of netsan.
-const LINKED = [
-  'vitest',
-  'undici',
-  'netsan',
-  'vitest-environment-netsan',
-  'jest-environment-netsan',
-  'jest-environment-node',
-]
+// The runners and undici are linked from the repo's node_modules. netsan's own packages are
+// installed as copies of what npm would install (package.json and its `files`), so their real path
+// is inside node_modules, as for a user: Vitest then loads them as dependencies instead of running
+// workspace sources through Vite's module runner.
+const LINKED = ['vitest', 'undici', 'jest-environment-node']
+const INSTALLED: Record<string, string> = {
+  netsan: 'packages/core',
+  'vitest-environment-netsan': 'packages/vitest-env',
+  'jest-environment-netsan': 'packages/jest-env',
+}
+
+function install(name: string, from: string, modules: string): void {
+  const dest = join(modules, name)
+  mkdirSync(dest, { recursive: true })
+  const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { files?: string[] }
+  for (const entry of ['package.json', ...(manifest.files ?? ['dist'])]) {
+    if (existsSync(join(from, entry))) cpSync(join(from, entry), join(dest, entry), { recursive: true })
+  }
+}
 
 const SERVER = `
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
@@ -140,6 +149,8 @@ export function generateSuite(dir: string, size: SuiteSize): Record<RunnerName, 
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(join(dir, 'node_modules'), { recursive: true })
   for (const name of LINKED) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name))
+  for (const [name, from] of Object.entries(INSTALLED))
+    install(name, join(ROOT, from), join(dir, 'node_modules'))
   writeFileSync(join(dir, 'package.json'), '{ "private": true }\n')
 
   const vitest = join(dir, 'vitest')
