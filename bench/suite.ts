@@ -177,7 +177,14 @@ export function generateSuite(dir: string, size: SuiteSize): Record<RunnerName, 
 export function runnerArgs(runner: RunnerName, mode: Mode, out: string): { bin: string; args: string[] } {
   const config = mode === 'netsan' ? 'netsan' : 'plain'
   if (runner === 'vitest') {
-    const args = ['run', '--config', `vitest.${config}.config.mjs`, '--reporter=json', `--outputFile=${out}`]
+    const args = [
+      'run',
+      '--config',
+      `vitest.${config}.config.mjs`,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+    ]
     if (mode === 'option') args.push(OPTION_FLAG.vitest)
     return { bin: join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), args }
   }
