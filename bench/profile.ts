@@ -5,7 +5,7 @@
 // the inclusive table also counts what netsan wraps (the original fetch, whole test bodies).
 //
 // Usage: node bench/profile.ts <dir with .cpuprofile files> [--match <substring>]...
-// Default matches: packages/core/, packages/vitest-env/, packages/jest-env/ (netsan's own code).
+// Default matches: netsan's three packages, in the workspace (packages/…) or installed (node_modules/…).
 // To profile a run: NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npx vitest run … (every
 // process of the run, workers included, writes a profile).
 
@@ -35,10 +35,21 @@ if (!dir) {
   console.error('usage: node bench/profile.ts <dir> [--match <substring>]...')
   process.exit(2)
 }
-const matches = values.match ?? ['packages/core/', 'packages/vitest-env/', 'packages/jest-env/']
+const matches = values.match ?? [
+  '/packages/core/',
+  '/packages/vitest-env/',
+  '/packages/jest-env/',
+  '/node_modules/netsan/',
+  '/node_modules/vitest-environment-netsan/',
+  '/node_modules/jest-environment-netsan/',
+]
 const top = Number(values.top ?? 15)
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/packages\//, 'packages/')
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/packages\//, 'packages/')
+    .replace(/^.*\/node_modules\/((?:vitest|jest)-environment-)?netsan\//, (_, env) => `${env ?? ''}netsan/`)
 const mine = (url: string) => matches.some((m) => url.includes(m))
 const label = (n: ProfileNode) =>
   `${short(n.callFrame.url)}:${n.callFrame.functionName || '(anonymous)'}:${n.callFrame.lineNumber + 1}`

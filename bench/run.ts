@@ -116,8 +116,8 @@ const { values: argv } = parseArgs({
 const quick = argv.quick === true
 const size = {
   files: intFlag(argv.files, 'files', quick ? 2 : 8),
-  tests: intFlag(argv.tests, 'tests', quick ? 10 : 40),
-  rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 5),
+  tests: intFlag(argv.tests, 'tests', quick ? 10 : 32),
+  rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 7),
   warmup: argv.warmup === '0' ? 0 : intFlag(argv.warmup, 'warmup', quick ? 0 : 1),
 }
 const timeoutMs = intFlag(argv.timeout, 'timeout', 180_000)
