@@ -73,10 +73,10 @@ const W = H.replace('http', 'ws')
 const kindsOf = (leaks) => [...new Set(leaks.map((l) => l.kind))].sort().join(',') || 'none'
 const cells = []
 const results = []
-function cell(name, expected, leak, fixed, options = {}) {
+function cell(name, expected, leak, fixed, options = {}, note = undefined) {
   if (args.only && !name.includes(args.only)) return
   if (args.skip.split(',').includes(name)) return
-  cells.push({ name, expected: [...expected].sort().join(','), leak, fixed, options })
+  cells.push({ name, expected: [...expected].sort().join(','), leak, fixed, options, note })
 }
 async function within(ms, promise, what) {
   let timer
@@ -89,13 +89,24 @@ async function within(ms, promise, what) {
     clearTimeout(timer)
   }
 }
-async function runCell({ name, expected, leak, fixed, options }) {
+// An exception nobody catches while a cell runs (say, an 'error' event that netsan's cleanup of a
+// leaked resource provoked) fails that cell instead of ending the process.
+let uncaught = []
+process.on('uncaughtException', (error) => uncaught.push(error))
+process.on('unhandledRejection', (error) => uncaught.push(error))
+const firstLines = (error) =>
+  String(error?.stack ?? error)
+    .split('\n')
+    .slice(0, 3)
+    .join(' / ')
+async function runCell({ name, expected, leak, fixed, options, note }) {
   const started = performance.now()
   const problems = []
   for (const [label, fn, want] of [
     ['leak', leak, expected],
     ['fixed', fixed, 'none'],
   ]) {
+    uncaught = []
     try {
       await within(
         15_000,
@@ -103,7 +114,15 @@ async function runCell({ name, expected, leak, fixed, options }) {
           const scope = track({ root: REPO, ...options })
           const after = await fn()
           const leaks = await scope.end()
-          if (typeof after === 'function') await after()
+          // Late errors (from netsan's cleanup) surface before this cell's own cleanup runs.
+          await sleep(50)
+          if (uncaught.length)
+            problems.push(
+              `${label}: uncaught after scope.end() (netsan's cleanup): ${firstLines(uncaught[0])}`,
+            )
+          uncaught = []
+          if (typeof after === 'function') await Promise.resolve().then(after).catch(noop)
+          await sleep(10)
           const got = kindsOf(leaks)
           if (got !== want)
             problems.push(
@@ -113,17 +132,34 @@ async function runCell({ name, expected, leak, fixed, options }) {
         `${label} case`,
       )
     } catch (error) {
-      problems.push(`${label}: threw ${error?.stack?.split('\n').slice(0, 3).join(' / ') ?? error}`)
+      // Does the same code work without netsan? If not, the combination itself does not work.
+      const alone = await within(15_000, Promise.resolve().then(fn), 'without netsan').then(
+        (after) => (typeof after === 'function' ? Promise.resolve().then(after).catch(noop) : undefined),
+        (e) => e ?? new Error('failed'),
+      )
+      if (alone instanceof Error) {
+        results.push({
+          cell: name,
+          ok: false,
+          na: true,
+          detail: `fails without netsan too: ${firstLines(alone)}`,
+        })
+        return
+      }
+      problems.push(`${label}: threw ${firstLines(error)}`)
     }
+    if (uncaught.length) problems.push(`${label}: uncaught ${firstLines(uncaught[0])}`)
   }
   results.push({
     cell: name,
     ok: problems.length === 0,
     detail: problems.join('; '),
+    note: note?.(),
     ms: Math.round(performance.now() - started),
   })
 }
 
+const noop = () => {}
 const sink = () =>
   new Writable({
     write(_chunk, _enc, cb) {
@@ -201,6 +237,20 @@ if (args.group === 'undici') {
       await (await doFetch(`${H}/big?bytes=2048`)).text()
     },
   )
+  cell(
+    'fetch over TLS, default dispatcher',
+    ['body'],
+    async () => {
+      const res = await doFetch(`${S}/tls-leak`)
+      if (res.status !== 200) throw new Error(`status ${res.status}`)
+      return () => res.body?.cancel().catch(noop)
+    },
+    async () => {
+      await (await doFetch(`${S}/tls-fixed`)).arrayBuffer()
+    },
+    {},
+    () => `negotiated HTTP/${seen.get('/tls-fixed')}`,
+  )
   if (bundled ? globalThis.WebSocket : U.WebSocket)
     cell(
       'WebSocket',
@@ -224,7 +274,7 @@ if (args.group === 'undici') {
       async () => {
         const { statusCode, body } = await U.request(`${H}/big`)
         if (statusCode !== 200) throw new Error(`status ${statusCode}`)
-        return () => body.destroy()
+        return () => body.on('error', noop).destroy()
       },
       async () => {
         const { body } = await U.request(`${H}/big`)
@@ -277,7 +327,7 @@ if (args.group === 'undici') {
         duplex.on('error', () => {}).end()
         await headers
         await sleep(20)
-        return () => duplex.destroy()
+        return () => duplex.on('error', noop).destroy()
       },
       async () => {
         await pipe(
@@ -370,38 +420,49 @@ if (args.group === 'undici') {
       },
       { bodies: 'all' },
     )
-    // HTTP/2 over TLS, negotiated by ALPN: the Agent is shared by both cases (created outside the
-    // scopes), so the only difference is the body.
-    const h2 = new U.Agent({ allowH2: true, connect: { ca: cert } })
+    // HTTP/2 over TLS, negotiated by ALPN (the server also speaks HTTP/1.1): each case has its own
+    // Agent; the leaking one forgets the body, the fixed one reads it and closes the Agent.
+    const h2Agent = () => new U.Agent({ allowH2: true, connect: { ca: cert } })
     cell(
       'undici HTTP/2 (allowH2, ALPN)',
       ['body'],
       async () => {
-        const { statusCode, body } = await U.request(`${S}/h2-leak`, { dispatcher: h2 })
+        const agent = h2Agent()
+        const { statusCode, body } = await U.request(`${S}/h2-leak`, { dispatcher: agent })
         if (statusCode !== 200) throw new Error(`status ${statusCode}`)
         expectH2('/h2-leak')
-        return () => body.destroy()
+        return () => {
+          body.on('error', noop).destroy()
+          return agent.destroy()
+        }
       },
       async () => {
-        const { body } = await U.request(`${S}/h2-fixed`, { dispatcher: h2 })
+        const agent = h2Agent()
+        const { body } = await U.request(`${S}/h2-fixed`, { dispatcher: agent })
         await body.dump()
         expectH2('/h2-fixed')
+        await agent.close()
       },
     )
     cell(
       'fetch over HTTP/2 (allowH2, ALPN)',
       ['body'],
       async () => {
-        const res = await U.fetch(`${S}/h2f-leak`, { dispatcher: h2 })
+        const agent = h2Agent()
+        const res = await U.fetch(`${S}/h2f-leak`, { dispatcher: agent })
         expectH2('/h2f-leak')
-        return () => res.body?.cancel()
+        return () => {
+          res.body?.cancel().catch(noop)
+          return agent.destroy()
+        }
       },
       async () => {
-        await (await U.fetch(`${S}/h2f-fixed`, { dispatcher: h2 })).arrayBuffer()
+        const agent = h2Agent()
+        await (await U.fetch(`${S}/h2f-fixed`, { dispatcher: agent })).arrayBuffer()
         expectH2('/h2f-fixed')
+        await agent.close()
       },
     )
-    cells.push({ cleanupOnly: () => h2.close() })
   }
 }
 
@@ -412,7 +473,7 @@ if (args.group === 'node') {
     ['body'],
     async () => {
       const res = await get(http, `${H}/big`)
-      return () => res.destroy()
+      return () => res.on('error', noop).destroy()
     },
     async () => drain(await get(http, `${H}/big`)),
   )
@@ -451,7 +512,7 @@ if (args.group === 'node') {
     ['body'],
     async () => {
       const res = await get(https, `${S}/big`, { ca: cert })
-      return () => res.destroy()
+      return () => res.on('error', noop).destroy()
     },
     async () => drain(await get(https, `${S}/big`, { ca: cert })),
   )
@@ -539,7 +600,7 @@ if (args.group === 'node') {
       ['body'],
       async () => {
         const res = await axios.get(`${H}/big`, { responseType: 'stream' })
-        return () => res.data.destroy()
+        return () => res.data.on('error', noop).destroy()
       },
       async () => {
         const res = await axios.get(`${H}/big`, { responseType: 'stream' })
@@ -552,7 +613,7 @@ if (args.group === 'node') {
       async () => {
         const stream = got.stream(`${H}/big`)
         await once(stream, 'response')
-        return () => stream.destroy()
+        return () => stream.on('error', noop).destroy()
       },
       async () => {
         await pipe(got.stream(`${H}/big`), sink())
@@ -563,7 +624,7 @@ if (args.group === 'node') {
       ['body'],
       async () => {
         const res = await nodeFetch(`${H}/big`)
-        return () => res.body.destroy()
+        return () => res.body.on('error', noop).destroy()
       },
       async () => {
         await (await nodeFetch(`${H}/big`)).arrayBuffer()
@@ -599,7 +660,7 @@ if (args.group === 'nock') {
       nock('http://api.example.test').get('/big').reply(200, 'x'.repeat(100_000))
       const res = await get(http, 'http://api.example.test/big')
       return () => {
-        res.destroy()
+        res.on('error', noop).destroy()
         nock.cleanAll()
       }
     },
@@ -641,7 +702,7 @@ if (args.group === 'msw') {
     ['body'],
     async () => {
       const res = await get(http, 'http://api.example.test/report')
-      return () => res.destroy()
+      return () => res.on('error', noop).destroy()
     },
     async () => drain(await get(http, 'http://api.example.test/report')),
     { bodies: 'all' },
@@ -650,7 +711,7 @@ if (args.group === 'msw') {
 }
 
 for (const c of cells) {
-  if (c.cleanupOnly) await c.cleanupOnly()
+  if (c.cleanupOnly) await within(5000, c.cleanupOnly(), 'cleanup').catch(noop)
   else await runCell(c)
 }
 for (const res of hanging) res.destroy()

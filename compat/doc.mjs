@@ -1,0 +1,181 @@
+// Writes the generated block of docs/compatibility.md from a matrix run.
+//   node compat/doc.mjs [results.json]   (default: the cache's last-run.json; see compat/matrix.mjs)
+// `npm run test:matrix -- --write-doc` runs the matrix and then this.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const BEGIN = '<!-- matrix:begin -->'
+const END = '<!-- matrix:end -->'
+
+/**
+ * Known causes, matched on a failing cell's name and detail, so that the table names a cause once
+ * instead of repeating raw error text. Anything unmatched is printed as it came.
+ */
+const CAUSES = [
+  {
+    id: 'ws',
+    test: (r) => r.row === 'WebSocket' || r.col === 'WebSocket',
+    text:
+      "npm undici's `WebSocket` is not tracked: netsan wraps only the realm's global `WebSocket` " +
+      '(`packages/core/src/trackers/websocket.ts`). An open one is not reported; where the handshake ' +
+      'publishes no `request:headers` (Node 24, npm 6/7/8) the handshake is even reported as a `request` ' +
+      'that never got a response, after a clean `close()` too (`trackers/undici.ts`, `request:create`).',
+  },
+  {
+    id: 'small',
+    test: (r) => /2 KiB/.test(`${r.row} ${r.col}`),
+    text:
+      "A small (2 KiB) body that npm undici's `fetch` or `request` buffered whole and app code never read " +
+      'is not reported (the contract\'s `bodies: "app"` rule). Only the realm\'s global `fetch` is wrapped ' +
+      "at the Response level (`trackers/fetch.ts`); npm undici's `fetch`/`request` are seen on the channels " +
+      'only, where a buffered body looks finished.',
+  },
+  {
+    id: 'mock',
+    test: (r) => /MockAgent \+ undici\./.test(`${r.row} ${r.col}`) && /got none/.test(r.detail),
+    text:
+      "A `MockAgent` response read through npm undici's own `fetch` or `request` is invisible: MockAgent " +
+      'publishes no channels (docs/discoveries/mocks.md) and only the global `fetch` is wrapped. `MockAgent` ' +
+      'behind the global `fetch` (`setGlobalDispatcher`) works.',
+  },
+  {
+    id: 'h2-cleanup',
+    test: (r) =>
+      /HTTP\/2/.test(`${r.row} ${r.col}`) && /localAddress|servername|did not finish/.test(r.detail),
+    text:
+      "netsan's cleanup of a leaked body destroys the TLS socket under an undici 6/7 HTTP/2 session " +
+      "(`trackers/undici.ts`, the `request:create` resource's `close: () => info.socket?.destroy()`); " +
+      "undici 6/7's session `close` handler then throws `TypeError: Cannot read properties of null " +
+      "(reading 'localAddress')` — an uncaught exception (with undici 6 `fetch` the request then hangs). " +
+      'Destroying the socket also kills every other stream multiplexed on that session.',
+  },
+  {
+    id: 'cleanup-error',
+    test: (r) => /uncaught after scope\.end/.test(r.detail),
+    text:
+      "netsan's cleanup destroys the connection under a leaked body, and the client then emits `'error'` " +
+      'on a stream nobody listens to (got: `ReadError: Content-Length mismatch`; undici 6 `request`: ' +
+      '`SocketError: closed`): an uncaught exception in the test process, on top of the leak report.',
+  },
+  {
+    id: 'h2-pool',
+    test: (r) => /got (body,)?http2/.test(r.detail),
+    text:
+      "undici 8 negotiates HTTP/2 by default over TLS, so Node 26's global `fetch` (bundled undici 8.12.2, " +
+      'and npm undici 8, which shares its global dispatcher) opens its pool connection with `http2.connect` ' +
+      "from `node:internal/deps/undici/undici`. netsan's patched `http2.connect` (`trackers/http2.ts`) means to " +
+      "skip undici's pool sessions (`LIBRARY_POOL`), but tests `directCreator(site)`, which skips `node:internal` " +
+      "frames, so the bundled copy's frames never match: the global pool's session is reported as the test's " +
+      '`http2` leak ("session to https://…, never closed") on every `https` fetch to an HTTP/2 server, a correct one too.',
+  },
+]
+
+const mark = { pass: '✅', fail: '❌', 'n/a': '—' }
+
+function table(header, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+export function render(summary) {
+  const notes = new Map() // text → number
+  const noteFor = (text) => {
+    if (!notes.has(text)) notes.set(text, notes.size + 1)
+    return notes.get(text)
+  }
+  const cellText = (r) => {
+    if (!r) return ' '
+    if (r.status === 'pass') return r.note ? `${mark.pass} ${r.note.replace('negotiated ', '')}` : mark.pass
+    const cause = r.status === 'fail' ? CAUSES.find((c) => c.test(r)) : undefined
+    const text = cause ? cause.text : r.status === 'n/a' ? r.detail : `unexplained: ${r.detail}`
+    return `${mark[r.status]}<sup>${noteFor(text)}</sup>`
+  }
+  const results = summary.results
+  const nodes = [...new Set(results.map((r) => r.node).filter(Boolean))]
+  const out = []
+  const pass = results.filter((r) => r.status === 'pass').length
+  const fail = results.filter((r) => r.status === 'fail').length
+  const na = results.filter((r) => r.status === 'n/a').length
+  out.push(
+    `Last full run: ${summary.date.slice(0, 10)}, ${summary.platform}, ${summary.seconds} s — ` +
+      `**${pass} cells pass, ${fail} fail, ${na} not applicable**. ` +
+      `npm undici ${Object.values(summary.versions.undici).join(', ')}; ` +
+      Object.entries(summary.versions.clients ?? {})
+        .map(([n, v]) => `${n} ${v}`)
+        .join(', ') +
+      `; nock ${summary.versions.nock}; ws ${summary.versions.ws}.`,
+  )
+
+  out.push('\n### Test runners (fixture suite: one leaking test, one fixed test, through the adapter)\n')
+  const runnerRows = [...new Set(results.filter((r) => r.section === 'runners').map((r) => r.row))]
+  out.push(
+    table(
+      ['runner', ...nodes.map((n) => `Node ${n}`)],
+      runnerRows.map((row) => [
+        row,
+        ...nodes.map((n) =>
+          cellText(results.find((r) => r.section === 'runners' && r.row === row && r.node === n)),
+        ),
+      ]),
+    ),
+  )
+
+  out.push('\n### `node:` modules and clients built on them (through `track()`)\n')
+  const clientRows = [...new Set(results.filter((r) => r.section === 'clients').map((r) => r.row))]
+  out.push(
+    table(
+      ['client', ...nodes.map((n) => `Node ${n}`)],
+      clientRows.map((row) => [
+        row,
+        ...nodes.map((n) =>
+          cellText(results.find((r) => r.section === 'clients' && r.row === row && r.node === n)),
+        ),
+      ]),
+    ),
+  )
+
+  out.push("\n### undici: Node's bundled copy and npm undici 6, 7, 8 (through `track()`)\n")
+  for (const n of nodes) {
+    const mine = results.filter((r) => r.section === 'undici' && r.node === n)
+    const copies = [...new Set(mine.map((r) => r.row))]
+    const rows = [...new Set(mine.filter((r) => r.col !== '*').map((r) => r.col))]
+    out.push(`\n**Node ${n}**\n`)
+    out.push(
+      table(
+        ['cell', ...copies.map((c) => c.replace(/^Node [^·]+· /, ''))],
+        rows.map((cell) => [
+          cell,
+          ...copies.map((copy) =>
+            cellText(mine.find((r) => r.row === copy && (r.col === cell || r.col === '*'))),
+          ),
+        ]),
+      ),
+    )
+  }
+  out.push('\n**Notes**\n')
+  for (const [text, n] of notes) out.push(`${n}. ${text}`)
+  return out.join('\n')
+}
+
+export function writeDoc(summary, file) {
+  const doc = fs.readFileSync(file, 'utf8')
+  const a = doc.indexOf(BEGIN)
+  const b = doc.indexOf(END)
+  if (a === -1 || b === -1) throw new Error(`${file} lacks the ${BEGIN} … ${END} markers`)
+  fs.writeFileSync(file, `${doc.slice(0, a + BEGIN.length)}\n${render(summary)}\n${doc.slice(b)}`)
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const from =
+    process.argv[2] ??
+    path.join(
+      process.env.NETSAN_MATRIX_CACHE ?? path.join(os.homedir(), '.cache', 'netsan-matrix'),
+      'last-run.json',
+    )
+  writeDoc(
+    JSON.parse(fs.readFileSync(from, 'utf8')),
+    path.join(import.meta.dirname, '../docs/compatibility.md'),
+  )
+  console.log(`docs/compatibility.md regenerated from ${from}`)
+}
