@@ -187,7 +187,7 @@ function copyNetsan(home, packages) {
 // ---- cells --------------------------------------------------------------------------------------
 const results = []
 const record = (r) => {
-  if (args.only && !`${r.row} ${r.col}`.includes(args.only)) return
+  if (args.only && !r.crashed && !`${r.row} ${r.col}`.includes(args.only)) return
   results.push(r)
   const mark = r.status === 'pass' ? 'ok  ' : r.status === 'fail' ? 'FAIL' : 'n/a '
   log(`  ${mark} ${r.section} | ${r.row} | ${r.col}${r.detail ? ` — ${r.detail}` : ''}`)
@@ -201,6 +201,7 @@ async function clientProcess(node, nodeVersion, section, rowOf, colOf, cellArgs)
       '--netsan',
       path.join(REPO, 'packages/core/dist/index.js'),
       ...cellArgs,
+      ...(args.only ? ['--only', args.only] : []),
     ],
     // The fixture certificate, trusted for the cells that use a default dispatcher over TLS.
     {
@@ -216,6 +217,7 @@ async function clientProcess(node, nodeVersion, section, rowOf, colOf, cellArgs)
       section,
       row: rowOf(cellArgs.join(' ')),
       col: colOf('process'),
+      crashed: true,
       status: 'fail',
       detail: `cell process exited ${r.code}${r.timedOut ? ' (timeout)' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 6).join(' / ')}`,
     })
@@ -270,14 +272,17 @@ async function runnerCell(node, nodeVersion, runner) {
     const message = json.testResults
       .flatMap((f) => f.assertionResults.flatMap((t) => t.failureMessages))
       .join('\n')
-    if (!/unconsumed response body/.test(message)) detail = 'no netsan report in the failure message'
+    if ((message.match(/unconsumed response body/g) ?? []).length < 2)
+      detail = 'no netsan report in the failure messages'
   } catch {
     detail = `no results (exit ${r.code}${r.timedOut ? ', timeout' : ''}): ${(r.stderr || r.stdout).trim().split('\n').slice(0, 8).join(' / ')}`
   }
   fs.rmSync(tmp, { recursive: true, force: true })
   failed = failed.sort()
   passed = passed.sort()
-  if (!detail && (failed.join() !== 'leaks: body never read' || passed.join() !== 'fixed: body read'))
+  const wantFailed = ['leaks: body never read', 'leaks: http response never read']
+  const wantPassed = ['fixed: body read', 'fixed: http response read']
+  if (!detail && (failed.join() !== wantFailed.join() || passed.join() !== wantPassed.join()))
     detail = `failed [${failed.join(', ')}], passed [${passed.join(', ')}]`
   if (!detail && r.code === 0) detail = 'the run exited 0 despite the leak'
   record({
