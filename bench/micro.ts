@@ -5,7 +5,7 @@
 //   3. the added wait of a clean scope: end() of a scope whose request finished, against end() of
 //      an empty scope (should be ~0: settle returns at once when nothing is open).
 //
-// Usage: node bench/micro.ts [--quick] [--json <file>]
+// Usage: node bench/micro.ts [--quick] [--json <file>] [--client fetch|undici|node:http]
 
 import { writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -39,13 +39,17 @@ export interface MicroResult {
 }
 
 const { values: argv } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, json: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    client: { type: 'string' },
+  },
 })
 const quick = argv.quick === true
 
 const SIZE = quick
   ? { batch: 20, rounds: 2, warmup: 20, scopeOps: 500, scopeBatch: 100, waitOps: 50 }
-  : { batch: 250, rounds: 12, warmup: 300, scopeOps: 20_000, scopeBatch: 1000, waitOps: 2000 }
+  : { batch: 100, rounds: 30, warmup: 300, scopeOps: 20_000, scopeBatch: 1000, waitOps: 2000 }
 
 let leaks = 0
 
@@ -177,7 +181,10 @@ export async function micro(): Promise<MicroResult> {
   const server = await startLoopback()
   try {
     const rows: MicroResult['requests'] = []
-    for (const [name, client] of Object.entries(CLIENTS)) rows.push(await requests(server, name, client))
+    for (const [name, client] of Object.entries(CLIENTS)) {
+      if (argv.client === undefined || name.startsWith(argv.client))
+        rows.push(await requests(server, name, client))
+    }
     const file = track()
     const scope = await scopeCost(file)
     const wait = await addedWait(server, file)

@@ -117,7 +117,7 @@ const quick = argv.quick === true
 const size = {
   files: intFlag(argv.files, 'files', quick ? 2 : 8),
   tests: intFlag(argv.tests, 'tests', quick ? 10 : 32),
-  rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 7),
+  rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 6),
   warmup: argv.warmup === '0' ? 0 : intFlag(argv.warmup, 'warmup', quick ? 0 : 1),
 }
 const timeoutMs = intFlag(argv.timeout, 'timeout', 180_000)
