@@ -307,9 +307,11 @@ async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
 const micro = argv['no-micro'] ? null : await child<MicroResult>('micro', [])
 const memory = argv['no-memory'] ? null : await child<MemoryResult>('memory', ['--expose-gc'])
 
-const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
-  ' ',
-)
+const given = process.argv.slice(2)
+const command =
+  process.env.npm_lifecycle_event === 'bench'
+    ? ['npm run bench', ...(given.length > 0 ? ['--', ...given] : [])].join(' ')
+    : ['node bench/run.ts', ...given].join(' ')
 const bench: BenchResult = {
   schema: SCHEMA,
   date: new Date().toISOString(),
