@@ -40,23 +40,31 @@ const CAUSES = [
       'behind the global `fetch` (`setGlobalDispatcher`) works.',
   },
   {
+    id: 'h2-u6-idle',
+    test: (r) => /HTTP\/2/.test(`${r.row} ${r.col}`) && /expected body, got body,idle/.test(r.detail),
+    text:
+      'With undici 6 over HTTP/2 the connection that still carries the unread body is also reported as an ' +
+      '`idle` connection: undici 6 publishes no `undici:client:sendHeaders` for HTTP/2 requests (7 and 8 do), so ' +
+      'netsan counts no active request on that socket (`trackers/undici.ts`, `PooledSocket.active`).',
+  },
+  {
     id: 'h2-cleanup',
     test: (r) =>
-      /HTTP\/2/.test(`${r.row} ${r.col}`) && /localAddress|servername|did not finish/.test(r.detail),
+      /HTTP\/2/.test(`${r.row} ${r.col}`) && /localAddress|servername|onError|did not finish/.test(r.detail),
     text:
-      "netsan's cleanup of a leaked body destroys the TLS socket under an undici 6/7 HTTP/2 session " +
-      "(`trackers/undici.ts`, the `request:create` resource's `close: () => info.socket?.destroy()`); " +
-      "undici 6/7's session `close` handler then throws `TypeError: Cannot read properties of null " +
-      "(reading 'localAddress')` — an uncaught exception (with undici 6 `fetch` the request then hangs). " +
-      'Destroying the socket also kills every other stream multiplexed on that session.',
+      "netsan's cleanup of a leaked body that is not an `undici.request()` body (npm undici's `fetch`) falls back " +
+      'to `info.socket?.destroy()` (`abandon()` in `trackers/undici.ts`). Under HTTP/2 that TLS socket carries the ' +
+      "whole session: undici 6/7's session `close` handler then throws `TypeError: Cannot read properties of null " +
+      "(reading 'localAddress')`, an uncaught exception in the test process, and every other stream on the session dies.",
   },
   {
     id: 'cleanup-error',
     test: (r) => /uncaught after scope\.end/.test(r.detail),
     text:
-      "netsan's cleanup destroys the connection under a leaked body, and the client then emits `'error'` " +
-      'on a stream nobody listens to (got: `ReadError: Content-Length mismatch`; undici 6 `request`: ' +
-      '`SocketError: closed`): an uncaught exception in the test process, on top of the leak report.',
+      "netsan's cleanup destroys the connection under a leaked body (the `info.socket?.destroy()` fallback of " +
+      "`abandon()` in `trackers/undici.ts`), and the body then emits `'error'` with nobody listening (undici 6 " +
+      '`request` on Node 26, which goes through the bundled undici 8 global dispatcher: `SocketError: closed`): an ' +
+      'uncaught exception in the test process, on top of the leak report.',
   },
   {
     id: 'h2-pool',
@@ -104,7 +112,8 @@ export function render(summary) {
       Object.entries(summary.versions.clients ?? {})
         .map(([n, v]) => `${n} ${v}`)
         .join(', ') +
-      `; nock ${summary.versions.nock}; ws ${summary.versions.ws}.`,
+      `; nock ${summary.versions.nock}; ws ${summary.versions.ws}. ` +
+      `netsan built from ${summary.git ?? 'an unknown commit'}.`,
   )
 
   out.push('\n### Test runners (fixture suite: one leaking test, one fixed test, through the adapter)\n')

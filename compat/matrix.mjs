@@ -431,8 +431,21 @@ async function main() {
     }
   }
 
+  const head = await run('git', ['rev-parse', '--short', 'HEAD'])
+  const dirty = await run('git', [
+    'status',
+    '--porcelain',
+    '--',
+    'packages/core/src',
+    'packages/vitest-env/src',
+    'packages/jest-env/src',
+  ])
   const summary = {
     quick: args.quick,
+    git:
+      head.code === 0
+        ? `${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes in packages/*/src' : ''}`
+        : undefined,
     date: new Date().toISOString(),
     platform: `${process.platform}-${process.arch}`,
     seconds: Math.round((performance.now() - started) / 1000),
