@@ -17,10 +17,10 @@ const CAUSES = [
     id: 'ws',
     test: (r) => r.row === 'WebSocket' || r.col === 'WebSocket',
     text:
-      "npm undici's `WebSocket` is not tracked: netsan wraps only the realm's global `WebSocket` " +
-      '(`packages/core/src/trackers/websocket.ts`). An open one is not reported; where the handshake ' +
-      'publishes no `request:headers` (Node 24, npm 6/7/8) the handshake is even reported as a `request` ' +
-      'that never got a response, after a clean `close()` too (`trackers/undici.ts`, `request:create`).',
+      'An open npm undici `WebSocket` is not reported as a `websocket` leak where this cell fails (only the ' +
+      "realm's global `WebSocket` is wrapped, `trackers/websocket.ts`; npm copies depend on what their handshake " +
+      'publishes on the undici channels, which differs by version, see docs/discoveries/websocket.md). Earlier ' +
+      'builds also reported the handshake as a `request` that never got a response, after a clean `close()` too.',
   },
   {
     id: 'small',
