@@ -3,7 +3,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import undici, { request } from 'undici'
-import { statusOf, textOf } from '../fixtures/app/client.ts'
+import { statusOf, statusViaUndici, textOf } from '../fixtures/app/client.ts'
 import { startServer } from '../fixtures/server.ts'
 import { track } from '../src/index.ts'
 import { assertCreatedAt, only, ROOT } from './helpers.ts'
@@ -45,7 +45,7 @@ describe('bodies', () => {
     const scope = track({ root: ROOT })
     assert.equal(await statusOf(`${srv.url}/small?bytes=2048`), 200)
     const leak = only(await scope.end(), 'body')
-    assert.match(leak.stack[0]!, /fixtures\/app\/client\.ts:5:/)
+    assert.match(leak.stack[0]!, /fixtures\/app\/client\.ts:7:/)
   })
 
   test('fixed: 2 KiB body read by application code', async () => {
@@ -84,6 +84,16 @@ describe('bodies', () => {
     assert.equal(statusCode, 200)
     const leak = only(await scope.end(), 'body')
     assertCreatedAt(leak, import.meta.url, 'MARK:undici-request')
+  })
+
+  test('2 KiB undici.request body buffered whole and unread by application code is reported', async () => {
+    const scope = track({ root: ROOT })
+    const agent = new undici.Agent()
+    assert.equal(await statusViaUndici(`${srv.url}/small?bytes=2048`, agent), 200)
+    await agent.close()
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /→ 200, body never read \(buffered whole\)/)
+    assert.match(leak.stack[0]!, /fixtures\/app\/client\.ts:\d+:/)
   })
 
   test('fixed: undici.request body dumped', async () => {

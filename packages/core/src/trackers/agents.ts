@@ -45,6 +45,7 @@ export function installPoolCreationTracker(engine: Engine, adopt: (origin: PoolO
       const origin: PoolOrigin = {
         scope: engine.current(),
         site: captureSite(),
+        pool: new WeakRef(this),
         label: isHttpAgent
           ? this instanceof https.Agent
             ? 'an https.Agent'

@@ -2,9 +2,9 @@ import type { CallContext, Engine } from '../engine.ts'
 import { ErrorCodes, NetsanError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
-import { captureSite, createdByAppCode } from '../stack.ts'
+import { captureSite } from '../stack.ts'
 import { noop } from './registry.ts'
-import { type UndiciRequestInfo, whenDone } from './undici.ts'
+import { bodyPolicy, type UndiciRequestInfo, whenDone } from './undici.ts'
 
 const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const WRAPPED = Symbol.for('netsan.fetch.v1')
@@ -105,7 +105,7 @@ function trackBody(
   if (res.headers.get('content-length') === '0') return
   const ref = new WeakRef(res)
   const length = res.headers.get('content-length')
-  let fromApp: boolean | undefined
+  let policy: boolean | undefined
   const held = () => call.undici()?.state === 'headers'
   const resource = new Resource({
     kind: 'body',
@@ -125,11 +125,7 @@ function trackBody(
       // Still streaming: holds a connection, or a stream that was never finished.
       if (held()) return true
       if (r.bodyUsed) return false
-      const policy = engine.options.bodies
-      if (policy === 'held') return false
-      if (policy === 'all') return true
-      fromApp ??= createdByAppCode(call.site)
-      return fromApp
+      return (policy ??= bodyPolicy(engine, call.site))
     },
     whenClosed: (done) => {
       const info = call.undici()
@@ -137,9 +133,12 @@ function trackBody(
       else done()
     },
     close: () => {
-      const r = ref.deref()
-      r?.body?.cancel().catch(noop)
-      call.undici()?.socket?.destroy()
+      // Cancelling lets undici abort the request cleanly; a body locked by a reader can only be
+      // freed by closing its connection.
+      const destroy = () => call.undici()?.socket?.destroy()
+      const body = ref.deref()?.body
+      if (body && !body.locked) body.cancel().catch(destroy)
+      else destroy()
     },
   })
   void resource

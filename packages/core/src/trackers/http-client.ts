@@ -151,7 +151,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
       isOpen: () => !res.readableEnded && !res.destroyed,
       whenClosed: (done) =>
         res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
-      close: () => res.destroy(),
+      // Drained rather than destroyed: a destroyed response makes the client (got, axios…) emit
+      // 'error' on a stream nobody listens to any more.
+      close: () => {
+        res.on('error', noop)
+        res.resume()
+      },
       fix: BODY_FIX,
     })
     const release = () => resource.release()

@@ -8,6 +8,8 @@ export interface PoolOrigin {
   scope: Scope
   site: Site
   label: string
+  /** The pool itself, weakly: cleanup closes a leaked pool through its own API. */
+  pool: WeakRef<object>
 }
 
 /**

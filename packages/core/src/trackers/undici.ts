@@ -5,8 +5,8 @@ import type { Engine } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
-import { captureSite, type Site } from '../stack.ts'
-import { claimSocket, countConnection, hostPort, type PoolOrigin } from './registry.ts'
+import { captureSite, createdByAppCode, directCreator, type Site } from '../stack.ts'
+import { claimSocket, countConnection, hostPort, noop, type PoolOrigin } from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
@@ -94,6 +94,23 @@ export function installUndiciTracker(engine: Engine) {
     if (inTest && p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
   }
 
+  const upgrades = new WeakMap<object, UndiciRequestInfo>()
+  const trackUpgradedSocket = (socket: net.Socket, info: UndiciRequestInfo) => {
+    const url = redactUrl(info.url.replace(/^http/, 'ws'))
+    const resource = new Resource({
+      kind: 'websocket',
+      checkAt: 'test',
+      site: info.site,
+      owner: info.owner.live(),
+      origin: originOf(info.url),
+      describe: () => `${url} (undici WebSocket)`,
+      isOpen: () => !socket.destroyed,
+      whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
+      close: () => socket.destroy(),
+    })
+    socket.once('close', () => resource.release())
+  }
+
   const undo = [
     subscribe<{ request: any }>(CHANNELS.undiciRequestCreate, ({ request }) => {
       watchGlobalDispatchers()
@@ -116,6 +133,11 @@ export function installUndiciTracker(engine: Engine) {
         call.onUndiciRequest?.(info)
         return
       }
+      // A WebSocket handshake (npm undici's WebSocket): the connection it upgrades is the resource.
+      if (request.upgrade) {
+        upgrades.set(request, info)
+        return
+      }
       // undici.request / stream / pipeline: a request, then a body that holds its connection.
       const resource = new Resource({
         kind: 'request',
@@ -126,12 +148,25 @@ export function installUndiciTracker(engine: Engine) {
         describe: () =>
           info.state === 'pending'
             ? `${info.method} ${redactUrl(info.url)}, no response yet`
-            : `${info.method} ${redactUrl(info.url)} → ${info.status}, body not read to the end`,
-        isOpen: () => info.state !== 'done',
+            : buffered
+              ? `${info.method} ${redactUrl(info.url)} → ${info.status}, body never read (buffered whole)`
+              : `${info.method} ${redactUrl(info.url)} → ${info.status}, body not read to the end`,
+        isOpen: () => {
+          if (info.state !== 'done') return true
+          const body = buffered?.deref()
+          return body !== undefined && unread(body) && bodyPolicy(engine, info.site)
+        },
         whenClosed: (done) => whenDone(info, done),
-        close: () => info.socket?.destroy(),
+        close: () => abandon(request, info),
       })
-      whenDone(info, () => resource.release())
+      // A small body arrives whole and the connection goes back to the pool, yet nobody read it: the
+      // body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md).
+      let buffered: WeakRef<any> | undefined
+      whenDone(info, () => {
+        const body = info.status !== undefined ? handlerBody(request) : undefined
+        if (body && unread(body)) buffered = new WeakRef(body)
+        else resource.release()
+      })
       ;(info as UndiciRequestInfo & { resource?: Resource }).resource = resource
     }),
     subscribe<{ request: any; response: any }>(CHANNELS.undiciRequestHeaders, ({ request, response }) => {
@@ -194,7 +229,7 @@ export function installUndiciTracker(engine: Engine) {
             entry.active === 0 &&
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
-          close: () => socket.destroy(),
+          close: () => closePool(entry, socket),
         })
         pooled.set(socket, entry)
         countConnection(socket, owner, originOf(origin), socket instanceof tls.TLSSocket)
@@ -208,18 +243,23 @@ export function installUndiciTracker(engine: Engine) {
       if (!info) return
       info.socket = socket
       const p = pooled.get(socket)
-      if (!p) return
-      p.active++
-      if (!p.used) {
-        p.used = true
-        info.owner.stats.connectionUsed()
-        // Name the request that first used a connection: that is where its pool was used from.
-        p.resource.site = info.site
+      if (p) {
+        p.active++
+        if (!p.used) {
+          p.used = true
+          info.owner.stats.connectionUsed()
+          // Name the request that first used a connection: that is where its pool was used from.
+          p.resource.site = info.site
+        }
       }
       if (request.upgrade) {
-        // An upgraded connection (WebSocket) leaves the pool; the WebSocket tracker reports it.
-        p.resource.release()
+        // An upgraded connection (WebSocket) leaves the pool; a wrapped global WebSocket is reported
+        // by websocket.ts, any other (npm undici's WebSocket) here, by its socket. The socket may be
+        // a keep-alive connection that opened before netsan was installed.
+        p?.resource.release()
         pooled.delete(socket)
+        const upgrade = upgrades.get(request)
+        if (upgrade) trackUpgradedSocket(socket, upgrade)
       }
     }),
   ]
@@ -254,6 +294,61 @@ export function installUndiciTracker(engine: Engine) {
     adoptByPool,
     requests,
   }
+}
+
+/**
+ * Cleanup of a leaked pool connection: through the pool's own `destroy()` where netsan knows the
+ * pool, since undici 6/7 crash when the TLS socket under an HTTP/2 session is destroyed from outside.
+ */
+function closePool(entry: PooledSocket, socket: net.Socket): void {
+  // Only a pool that user code created: destroying the inner pool of an Agent would break the
+  // Agent's own close() later.
+  const userMade = entry.pool && directCreator(entry.pool.site)?.kind === 'user'
+  const pool = userMade
+    ? (entry.pool?.pool.deref() as { destroy?: () => Promise<void> } | undefined)
+    : undefined
+  if (pool && typeof pool.destroy === 'function') Promise.resolve(pool.destroy()).catch(noop)
+  else socket.destroy()
+}
+
+/**
+ * Cleanup of a request or body the test left open. Destroying the socket under it would make the
+ * client emit 'error' on a stream nobody listens to (an uncaught exception, even in mode 'warn'),
+ * and would break every other stream of an HTTP/2 session; so the body itself is dumped where
+ * undici's request handler exposes it, and only otherwise the socket is destroyed.
+ */
+function abandon(request: any, info: UndiciRequestInfo): void {
+  const body = handlerBody(request)
+  if (body) {
+    body.on?.('error', noop)
+    if (typeof body.dump === 'function') body.dump().catch(noop)
+    else body.destroy()
+    return
+  }
+  info.socket?.destroy()
+}
+
+/** A body stream nobody has read from, consumed, or destroyed. */
+function unread(body: any): boolean {
+  return !body.destroyed && !body.readableEnded && !body.readableDidRead && !body.bodyUsed
+}
+
+/** The `bodies` policy for a fully buffered, unread body. */
+export function bodyPolicy(engine: Engine, site: Site): boolean {
+  const policy = engine.options.bodies
+  return policy === 'all' || (policy === 'app' && createdByAppCode(site))
+}
+
+/** `undici.request()`'s body stream, held by its handler under undici's private `handler` symbol. */
+function handlerBody(request: any): any {
+  try {
+    for (const key of Object.getOwnPropertySymbols(request)) {
+      if (key.description !== 'handler') continue
+      const res = request[key]?.res
+      return res && typeof res.destroy === 'function' && !res.destroyed ? res : undefined
+    }
+  } catch {}
+  return undefined
 }
 
 function describePool(entry: PooledSocket): string {
