@@ -314,21 +314,29 @@ async function main() {
       undiciDirs.set(String(major), await install(`undici${major}`, [`undici@${major}`]))
     clientsDir = await install('clients', CLIENTS)
     writeClientEntries(clientsDir)
-    const vitest4 = await install('vitest4', ['vitest@4'])
-    const jest29 = await install('jest29', ['jest@29', 'jest-environment-node@29'])
-    copyNetsan(vitest4, ['netsan', 'vitest-environment-netsan'])
-    copyNetsan(jest29, ['netsan', 'jest-environment-netsan'])
-    runners.push(
-      {
-        label: `Vitest ${manifest(vitest4, 'vitest').version}`,
-        home: vitest4,
-        kind: 'vitest',
-        pkg: 'vitest',
-      },
-      { label: `Vitest ${rootManifest('vitest').version}`, home: REPO, kind: 'vitest', pkg: 'vitest' },
-      { label: `Jest ${manifest(jest29, 'jest').version}`, home: jest29, kind: 'jest', pkg: 'jest' },
-      { label: `Jest ${rootManifest('jest').version}`, home: REPO, kind: 'jest', pkg: 'jest' },
-    )
+    // Each runner major twice: the floor of the adapters' peerDependencies and the latest release.
+    const isolated = [
+      ['vitest4.1.0', ['vitest@4.1.0'], 'vitest', ' (peer floor)'],
+      ['vitest4', ['vitest@4'], 'vitest', ''],
+      ['vitest5.0.0', ['vitest@5.0.0'], 'vitest', ' (peer floor)'],
+      ['jest29.0.0', ['jest@29.0.0', 'jest-environment-node@29.0.0'], 'jest', ' (peer floor)'],
+      ['jest29', ['jest@29', 'jest-environment-node@29'], 'jest', ''],
+      ['jest30.0.0', ['jest@30.0.0', 'jest-environment-node@30.0.0'], 'jest', ' (peer floor)'],
+    ]
+    for (const [folder, specs, kind, suffix] of isolated) {
+      const home = await install(folder, specs)
+      copyNetsan(home, [
+        'netsan',
+        kind === 'vitest' ? 'vitest-environment-netsan' : 'jest-environment-netsan',
+      ])
+      const label = `${kind === 'vitest' ? 'Vitest' : 'Jest'} ${manifest(home, kind).version}${suffix}`
+      runners.push({ label, home, kind, pkg: kind })
+      // The repository's own Vitest 5 and Jest 30 (latest) after their floors.
+      if (folder === 'vitest5.0.0' || folder === 'jest30.0.0') {
+        const name = kind === 'vitest' ? 'Vitest' : 'Jest'
+        runners.push({ label: `${name} ${rootManifest(kind).version}`, home: REPO, kind, pkg: kind })
+      }
+    }
   }
 
   for (const version of versions) {
