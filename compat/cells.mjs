@@ -251,7 +251,19 @@ if (args.group === 'undici') {
     {},
     () => `negotiated HTTP/${seen.get('/tls-fixed')}`,
   )
-  if (bundled ? globalThis.WebSocket : U.WebSocket)
+  if (!(bundled ? globalThis.WebSocket : U.WebSocket))
+    cells.push({
+      cleanupOnly: async () => {
+        if (!args.only || 'WebSocket'.includes(args.only))
+          results.push({
+            cell: 'WebSocket',
+            ok: false,
+            na: true,
+            detail: `no global WebSocket in Node ${process.version}`,
+          })
+      },
+    })
+  else
     cell(
       'WebSocket',
       ['websocket'],
