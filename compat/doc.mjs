@@ -35,9 +35,9 @@ const CAUSES = [
     test: (r) => /^undici\.request, 2 KiB/.test(r.col ?? ''),
     text:
       '`undici.request()` through the global dispatcher: a small (2 KiB) body app code never read is not ' +
-      'reported for npm undici 8 on Node 24 and npm undici 6/7 on Node 26 (there the global dispatcher is the ' +
-      "bundled undici 8's `Dispatcher1Wrapper`). The same request through its own `Agent`, or through the " +
-      'global dispatcher in the other combinations, is reported.',
+      'reported in the combinations marked; the same request through its own `Agent` is. The global dispatcher ' +
+      "there may be another copy's: npm copies share `Symbol.for('undici.globalDispatcher.1')` / `.2` with Node's " +
+      'bundled undici (docs/discoveries/global-dispatcher.md; on Node 26 `.1` is the bundled `Dispatcher1Wrapper`).',
   },
   {
     id: 'mock',
@@ -60,30 +60,28 @@ const CAUSES = [
     test: (r) =>
       /HTTP\/2/.test(`${r.row} ${r.col}`) && /localAddress|servername|onError|did not finish/.test(r.detail),
     text:
-      "netsan's cleanup of a leaked body that is not an `undici.request()` body (npm undici's `fetch`) falls back " +
-      'to `info.socket?.destroy()` (`abandon()` in `trackers/undici.ts`). Under HTTP/2 that TLS socket carries the ' +
-      "whole session: undici 6/7's session `close` handler then throws `TypeError: Cannot read properties of null " +
-      "(reading 'localAddress')`, an uncaught exception in the test process, and every other stream on the session dies.",
+      "netsan's cleanup of a leaked body over an undici HTTP/2 session destroys the TLS socket that carries the " +
+      "whole session (the socket fallback of the `request:create` resource's `close` in `trackers/undici.ts`): " +
+      "undici 6/7's session `close` handler then throws `TypeError: Cannot read properties of null (reading " +
+      "'localAddress')`, an uncaught exception in the test process, and every other stream on the session dies.",
   },
   {
     id: 'cleanup-error',
     test: (r) => !/HTTP\/2/.test(`${r.row} ${r.col}`) && /uncaught after scope\.end/.test(r.detail),
     text:
-      "netsan's cleanup destroys the connection under a leaked body (the `info.socket?.destroy()` fallback of " +
-      "`abandon()` in `trackers/undici.ts`), and the body then emits `'error'` with nobody listening (undici 6 " +
-      '`request` on Node 26, which goes through the bundled undici 8 global dispatcher: `SocketError: closed`): an ' +
-      'uncaught exception in the test process, on top of the leak report.',
+      "netsan's cleanup destroys the connection under a leaked body (the socket fallback in `trackers/undici.ts`) " +
+      "and the body then emits `'error'` with nobody listening (undici 6 `request` on Node 26, through the bundled " +
+      'undici 8 global dispatcher: `SocketError: closed`): an uncaught exception in the test process, on top of ' +
+      'the leak report.',
   },
   {
     id: 'h2-pool',
     test: (r) => /got (body,)?http2/.test(r.detail),
     text:
-      "undici 8 negotiates HTTP/2 by default over TLS, so Node 26's global `fetch` (bundled undici 8.12.2, " +
-      'and npm undici 8, which shares its global dispatcher) opens its pool connection with `http2.connect` ' +
-      "from `node:internal/deps/undici/undici`. netsan's patched `http2.connect` (`trackers/http2.ts`) means to " +
-      "skip undici's pool sessions (`LIBRARY_POOL`), but tests `directCreator(site)`, which skips `node:internal` " +
-      "frames, so the bundled copy's frames never match: the global pool's session is reported as the test's " +
-      '`http2` leak ("session to https://…, never closed") on every `https` fetch to an HTTP/2 server, a correct one too.',
+      "undici's own HTTP/2 pool session (undici opens it with `http2.connect` after ALPN picks `h2`; the default " +
+      'over TLS in undici 8, `allowH2: true` in 6/7) is reported as the test\'s `http2` session ("session to ' +
+      'https://…, never closed"), a correct request too. `trackers/http2.ts` tells undici\'s sessions from user ' +
+      'sessions by the stack of the `http2.connect` call (`LIBRARY_POOL`); the marked combinations slip through.',
   },
 ]
 
