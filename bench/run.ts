@@ -7,6 +7,7 @@
 //          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
 //          [--no-micro] [--no-memory] [--readme]
 
+import { execFileSync } from 'node:child_process'
 import {
   copyFileSync,
   existsSync,
@@ -77,6 +78,7 @@ export interface BenchResult {
   platform: string
   cpus: { count: number; model: string }
   command: string
+  revision: { commit: string; packagesDirty: boolean } | null
   quick: boolean
   suite: {
     files: number
@@ -307,6 +309,20 @@ async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
 const micro = argv['no-micro'] ? null : await child<MicroResult>('micro', [])
 const memory = argv['no-memory'] ? null : await child<MemoryResult>('memory', ['--expose-gc'])
 
+/** The commit measured, and whether netsan's packages had uncommitted changes (the build includes them). */
+function revision(): { commit: string; packagesDirty: boolean } | null {
+  try {
+    const git = (args: string[]) =>
+      execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 }).trim()
+    return {
+      commit: git(['rev-parse', '--short', 'HEAD']),
+      packagesDirty: git(['status', '--porcelain', '--', 'packages']) !== '',
+    }
+  } catch {
+    return null
+  }
+}
+
 const given = process.argv.slice(2)
 const command =
   process.env.npm_lifecycle_event === 'bench'
@@ -319,6 +335,7 @@ const bench: BenchResult = {
   platform: `${process.platform} ${process.arch}`,
   cpus: { count: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown' },
   command,
+  revision: revision(),
   quick,
   suite: {
     files: size.files,
@@ -396,7 +413,7 @@ if (argv.readme) {
 
 function resultsMarkdown(b: BenchResult): string {
   const lines = [
-    `Run of ${b.date.slice(0, 16).replace('T', ' ')} UTC, Node ${b.node}, ${b.platform}, ${b.cpus.count} × ${b.cpus.model}; command: \`${b.command}\`.`,
+    `Run of ${b.date.slice(0, 16).replace('T', ' ')} UTC, Node ${b.node}, ${b.platform}, ${b.cpus.count} × ${b.cpus.model}; command: \`${b.command}\`${b.revision ? ` at ${b.revision.commit}${b.revision.packagesDirty ? ' (packages/ with uncommitted changes, built as they were)' : ''}` : ''}.`,
     `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds alternating plain / netsan / own option; median wall time per mode (spawn to exit).`,
     '',
     markdownTable(head, rows),
