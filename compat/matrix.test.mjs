@@ -15,7 +15,6 @@ const REPO = path.resolve(import.meta.dirname, '..')
  * Node version left out and undici named by its major.
  */
 const KNOWN_FAILURES = new Map([
-  ['npm 8 | WebSocket', "npm undici's WebSocket is not tracked"],
   ['npm 8 | fetch, 2 KiB body unread by app code', 'npm undici fetch: buffered bodies'],
   ['npm 8 | undici.request, 2 KiB body unread by app code', 'undici.request: buffered bodies'],
   ['npm 8 | MockAgent + undici.fetch', 'MockAgent through npm undici fetch'],
