@@ -1,15 +1,28 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { DEFAULT_OPTIONS } from './options.ts'
 import { Scope, type ScopeHost } from './scope.ts'
-import type { Site } from './stack.ts'
+import { captureSite, type Site } from './stack.ts'
 import { installTrackers } from './trackers/index.ts'
 import type { ResolvedOptions } from './types.ts'
 
 /** Carried through a wrapped call (fetch, new WebSocket) so channel events fired later know their call site. */
 export interface CallContext {
   site: Site
-  /** Set by the undici tracker when the call's request is created. */
+  /** Set by a wrapper that reports the call's request itself (fetch, WebSocket); told its undici request. */
   onUndiciRequest?: (request: object) => void
+  /** The wrapper reports what the call creates (fetch, WebSocket): channel trackers stay out. */
+  owned?: boolean
+  /**
+   * True while the wrapped call runs synchronously. Its async continuations keep the context, but
+   * what they create later is not this call's doing: they capture a stack of their own.
+   */
+  active?: boolean
+}
+
+/** The call site for something being created now: the wrapped call's, or a fresh capture. */
+export function siteNow(engine: Engine): Site {
+  const call = engine.calls.getStore()
+  return call?.active ? call.site : captureSite()
 }
 
 /**

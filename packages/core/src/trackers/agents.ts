@@ -29,7 +29,11 @@ type Init = ((this: EventEmitter, opts?: unknown) => void) & { [WRAPPED]?: true 
  * undici re-emits a Client's 'connect' on its Pool and then its Agent, so the last pool to adopt a
  * new connection is the outermost one: the dispatcher user code created.
  */
-export function installPoolCreationTracker(engine: Engine, adopt: (origin: PoolOrigin) => void): () => void {
+export function installPoolCreationTracker(
+  engine: Engine,
+  adopt: (origin: PoolOrigin) => void,
+  onUndiciDispatcher: (dispatcher: object) => void,
+): () => void {
   const emitter = EventEmitter as unknown as { init: Init }
   const original = emitter.init
   if (original[WRAPPED]) return () => {}
@@ -53,7 +57,10 @@ export function installPoolCreationTracker(engine: Engine, adopt: (origin: PoolO
           : `an undici ${ctor.name}`,
       }
       registry.pools.set(this, origin)
-      if (isUndici) this.on('connect', () => adopt(origin))
+      if (isUndici) {
+        this.on('connect', () => adopt(origin))
+        onUndiciDispatcher(this)
+      }
     } catch {}
   }
   init[WRAPPED] = true

@@ -23,7 +23,11 @@ export function installFetchTracker(engine: Engine): () => void {
       const site = captureSite()
       const owner = engine.current()
       let undici: UndiciRequestInfo | undefined
-      const call: CallContext = { site, onUndiciRequest: (info) => (undici = info as UndiciRequestInfo) }
+      const call: CallContext = {
+        site,
+        owned: true,
+        onUndiciRequest: (info) => (undici = info as UndiciRequestInfo),
+      }
       const method = String(
         init?.method ?? (typeof input === 'object' ? input?.method : undefined) ?? 'GET',
       ).toUpperCase()

@@ -3,11 +3,12 @@ import https from 'node:https'
 import type net from 'node:net'
 import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
-import type { Engine } from '../engine.ts'
+import { type Engine, siteNow } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
-import { captureSite, type Site, userFrames } from '../stack.ts'
+import { type Site, userFrames } from '../stack.ts'
+import { callSiteWrapper } from './call-sites.ts'
 import { claimSocket, countConnection, noop, registry } from './registry.ts'
 
 const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
@@ -43,8 +44,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
 
   const onRequest = (req: http.ClientRequest, sync: boolean) => {
     if (infos.has(req)) return
-    const call = engine.calls.getStore()
-    const site = call?.site ?? captureSite()
+    const site = siteNow(engine)
     const owner = engine.current()
     const info: RequestInfo = { site, owner, url: requestUrl(req), done: false }
     infos.set(req, info)
@@ -177,7 +177,19 @@ export function installHttpClientTracker(engine: Engine): () => void {
       ({ request, response }) => onResponse(request, response),
     ),
   ]
+  // The creation stack is captured where user code calls http.request()/get(): cheaper than inside
+  // Node's ClientRequest, and the same user frames (call-sites.ts).
+  for (const mod of [http, https] as unknown as Record<string, any>[]) {
+    for (const name of ['request', 'get']) {
+      const original = mod[name]
+      const wrapped = callSiteWrapper(engine, original)
+      mod[name] = wrapped
+      undo.push(() => {
+        if (mod[name] === wrapped) mod[name] = original
+      })
+    }
+  }
   return () => {
-    for (const u of undo) u()
+    for (const u of undo.reverse()) u()
   }
 }

@@ -16,12 +16,17 @@ export function installTrackers(engine: Engine): () => void {
     undici.undo,
     installSocketTracker(engine, () => undici.isConnecting()),
     installHttpClientTracker(engine),
-    installPoolCreationTracker(engine, (origin) => undici.adoptByPool(origin)),
+    installPoolCreationTracker(
+      engine,
+      (origin) => undici.adoptByPool(origin),
+      (dispatcher) => undici.instrument(dispatcher),
+    ),
     installServerTracker(engine),
     installHttp2Tracker(engine),
     installFetchTracker(engine),
     installWebSocketTracker(engine),
   ]
+  undici.watchGlobalDispatchers()
   return () => {
     for (const u of undo.reverse()) u()
   }

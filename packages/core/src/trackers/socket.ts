@@ -1,9 +1,9 @@
 import type net from 'node:net'
 import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
-import type { Engine } from '../engine.ts'
+import { type Engine, siteNow } from '../engine.ts'
 import { Resource } from '../resource.ts'
-import { captureSite, directCreator, type Site } from '../stack.ts'
+import { directCreator, type Site } from '../stack.ts'
 import { countConnection, hostPort, registry } from './registry.ts'
 
 // Runner frames (Vitest's and Jest's own connections) never make a resource.
@@ -54,7 +54,7 @@ export function installSocketTracker(
     seen.add(socket)
     // A pool (undici's connector) or an HTTP/2 session is creating it: they account for it.
     if (registry.claimDepth > 0 || onPoolSocket(socket) || registry.claimed.has(socket)) return
-    const site = captureSite()
+    const site = siteNow(engine)
     if (isRunnerSite(site)) return
     const creator = directCreator(site)
     if (creator && MOCK_LAYER.test(creator.file)) return

@@ -1,11 +1,12 @@
 import type net from 'node:net'
 import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
-import type { Engine } from '../engine.ts'
+import { type Engine, siteNow } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
-import { captureSite, createdByAppCode, directCreator, type Site } from '../stack.ts'
+import { createdByAppCode, directCreator, type Site } from '../stack.ts'
+import { instrumentDispatcher } from './call-sites.ts'
 import { claimSocket, countConnection, hostPort, noop, type PoolOrigin } from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
@@ -17,8 +18,6 @@ export interface UndiciRequestInfo {
   socket: net.Socket | undefined
   site: Site
   owner: Scope
-  /** Set when a wrapped call (fetch, new WebSocket) made it: that tracker reports it instead. */
-  viaCall: boolean
   waiters: (() => void)[] | undefined
 }
 
@@ -78,8 +77,17 @@ export function installUndiciTracker(engine: Engine) {
         watchedDispatchers.add(d)
         d.on('connect', markShared)
         listening.push(d)
+        instrument(d)
       }
     }
+  }
+
+  // Call sites captured where user code calls the Dispatcher API (call-sites.ts).
+  const wrappedMethods = new WeakSet<object>()
+  const undoInstrument: (() => void)[] = []
+  const instrument = (dispatcher: object) => {
+    const undo = instrumentDispatcher(engine, dispatcher, wrappedMethods)
+    if (undo) undoInstrument.push(undo)
   }
 
   /** Pools created under netsan's eye (see agents.ts) report their sockets here. */
@@ -122,14 +130,13 @@ export function installUndiciTracker(engine: Engine) {
         url: `${request.origin ?? ''}${request.path ?? ''}`,
         status: undefined,
         socket: undefined,
-        site: call?.site ?? captureSite(),
+        site: call?.owned ? call.site : siteNow(engine),
         owner,
-        viaCall: call !== undefined,
         waiters: undefined,
       }
       requests.set(request, info)
       owner.stats.requestStarted()
-      if (call) {
+      if (call?.owned) {
         call.onUndiciRequest?.(info)
         return
       }
@@ -216,7 +223,7 @@ export function installUndiciTracker(engine: Engine) {
           pool: undefined,
           used: false,
         }
-        const site = engine.calls.getStore()?.site ?? captureSite()
+        const site = siteNow(engine)
         entry.resource = new Resource({
           kind: 'idle',
           checkAt: 'file',
@@ -285,10 +292,15 @@ export function installUndiciTracker(engine: Engine) {
   return {
     undo: () => {
       for (const u of undo) u()
+      for (const u of undoInstrument.splice(0).reverse()) u()
       for (const d of listening) d.off?.('connect', markShared)
       undoEndHook()
       undoTrackShared()
     },
+    /** For pools seen being created (agents.ts): their Dispatcher API gets call-site wrappers. */
+    instrument,
+    /** Watches the global dispatchers that exist already (created before netsan was installed). */
+    watchGlobalDispatchers,
     /** For the socket tracker: true when undici's connector is creating this socket. */
     isConnecting: () => connecting !== undefined,
     adoptByPool,

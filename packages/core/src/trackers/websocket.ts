@@ -19,7 +19,7 @@ export function installWebSocketTracker(engine: Engine): () => void {
       construct(target, args, newTarget): object {
         const site = captureSite()
         const owner = engine.current()
-        const call: CallContext = { site }
+        const call: CallContext = { site, owned: true }
         const ws: any = engine.calls.run(call, (): any =>
           Reflect.construct(target, args, newTarget === Tracked ? target : newTarget),
         )
