@@ -6,7 +6,9 @@
 //   npm run test:matrix -- --quick       CI subset: Node 24 from the repo, bundled undici + the repo's
 //                                        undici 8, core client cells; no download, no install
 //   options: --json (results on stdout), --only <text> (cells whose name contains it),
-//            --cache <dir> (default $NETSAN_MATRIX_CACHE or ~/.cache/netsan-matrix)
+//            --cache <dir> (default $NETSAN_MATRIX_CACHE or ~/.cache/netsan-matrix),
+//            --source <git revision> (test netsan as committed there, built in the cache from
+//            `git archive`, instead of the working tree's packages/*/dist)
 //
 // Extra packages are installed with npm into folders of the cache dir, never into the repo.
 // Everything runs one process at a time, on 127.0.0.1, each child with a timeout and killed by
@@ -25,12 +27,15 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     cache: { type: 'string' },
+    source: { type: 'string' },
   },
 })
 const CACHE = path.resolve(
   args.cache ?? process.env.NETSAN_MATRIX_CACHE ?? path.join(os.homedir(), '.cache', 'netsan-matrix'),
 )
 const log = (...a) => (args.json ? console.error(...a) : console.log(...a))
+/** Where the built netsan packages come from: the working tree, or a build of `--source`. */
+let PKG = path.join(REPO, 'packages')
 
 /** Node lines of the full matrix: the engines floor, then the live LTS lines. */
 const NODE_VERSIONS = ['20.19.0', '22.23.3', '24.21.0', '26.12.1']
@@ -176,7 +181,7 @@ function copyNetsan(home, packages) {
     const to = path.join(home, 'node_modules', name)
     fs.rmSync(to, { recursive: true, force: true })
     for (const part of parts)
-      fs.cpSync(path.join(REPO, 'packages', folder, part), path.join(to, part), { recursive: true })
+      fs.cpSync(path.join(PKG, folder, part), path.join(to, part), { recursive: true })
   }
   const suite = path.join(home, 'fixtures')
   fs.rmSync(suite, { recursive: true, force: true })
@@ -199,7 +204,7 @@ async function clientProcess(node, nodeVersion, section, rowOf, colOf, cellArgs)
     [
       path.join(REPO, 'compat/cells.mjs'),
       '--netsan',
-      path.join(REPO, 'packages/core/dist/index.js'),
+      path.join(PKG, 'core/dist/index.js'),
       ...cellArgs,
       ...(args.only ? ['--only', args.only] : []),
     ],
@@ -242,7 +247,7 @@ async function runnerCell(node, nodeVersion, runner) {
   const { label, home, kind } = runner
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-matrix-'))
   const out = path.join(tmp, 'results.json')
-  const suite = home === REPO ? path.join(REPO, 'compat/fixtures') : path.join(home, 'fixtures')
+  const suite = path.join(home, 'fixtures')
   const bin =
     kind === 'vitest'
       ? path.join(home, 'node_modules/vitest/vitest.mjs')
@@ -295,10 +300,34 @@ async function runnerCell(node, nodeVersion, runner) {
   })
 }
 
+/** `git archive <rev>` of the packages into the cache, built there with the repository's tsc. */
+async function buildSource(rev) {
+  const sha = (await must('git', ['rev-parse', '--short', `${rev}^{commit}`])).stdout.trim()
+  const dir = path.join(CACHE, `source-${sha}`)
+  if (!fs.existsSync(path.join(dir, 'packages/core/dist/index.js'))) {
+    log(`  building netsan ${sha} in ${dir}`)
+    fs.rmSync(dir, { recursive: true, force: true })
+    fs.mkdirSync(dir, { recursive: true })
+    const tar = path.join(dir, 'source.tar')
+    await must('git', ['archive', '--output', tar, sha, 'packages', 'tsconfig.base.json'])
+    await must('tar', ['xf', tar, '-C', dir])
+    fs.rmSync(tar)
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'))
+    const tsc = path.join(REPO, 'node_modules/typescript/bin/tsc')
+    await must(process.execPath, [tsc, '-b', 'packages/core', 'packages/vitest-env', 'packages/jest-env'], {
+      cwd: dir,
+    })
+  }
+  sourceSha = sha
+  return path.join(dir, 'packages')
+}
+let sourceSha
+
 // ---- the plan -----------------------------------------------------------------------------------
 async function main() {
   const started = performance.now()
-  if (!fs.existsSync(path.join(REPO, 'packages/core/dist/index.js')))
+  if (args.source) PKG = await buildSource(args.source)
+  if (!fs.existsSync(path.join(PKG, 'core/dist/index.js')))
     throw new Error('packages/core/dist is missing: run `npm run build` first')
   const versions = args.quick ? ['24.21.0'] : NODE_VERSIONS
   log(`netsan compatibility matrix${args.quick ? ' (quick)' : ''}; cache ${args.quick ? 'unused' : CACHE}`)
@@ -323,6 +352,17 @@ async function main() {
       ['jest29', ['jest@29', 'jest-environment-node@29'], 'jest', ''],
       ['jest30.0.0', ['jest@30.0.0', 'jest-environment-node@30.0.0'], 'jest', ' (peer floor)'],
     ]
+    // The repository's Vitest and Jest, linked into a cache folder that gets the same copies of the
+    // built adapters as the other runner folders (not the workspace links of the repository).
+    const repoRunners = path.join(CACHE, 'repo-runners')
+    for (const name of ['vitest', 'jest', 'jest-environment-node']) {
+      const link = path.join(repoRunners, 'node_modules', name)
+      if (!fs.existsSync(link)) {
+        fs.mkdirSync(path.dirname(link), { recursive: true })
+        fs.symlinkSync(path.join(REPO, 'node_modules', name), link)
+      }
+    }
+    copyNetsan(repoRunners, ['netsan', 'vitest-environment-netsan', 'jest-environment-netsan'])
     for (const [folder, specs, kind, suffix] of isolated) {
       const home = await install(folder, specs)
       copyNetsan(home, [
@@ -334,7 +374,7 @@ async function main() {
       // The repository's own Vitest 5 and Jest 30 (latest) after their floors.
       if (folder === 'vitest5.0.0' || folder === 'jest30.0.0') {
         const name = kind === 'vitest' ? 'Vitest' : 'Jest'
-        runners.push({ label: `${name} ${rootManifest(kind).version}`, home: REPO, kind, pkg: kind })
+        runners.push({ label: `${name} ${rootManifest(kind).version}`, home: repoRunners, kind, pkg: kind })
       }
     }
   }
@@ -450,8 +490,9 @@ async function main() {
   ])
   const summary = {
     quick: args.quick,
-    git:
-      head.code === 0
+    git: sourceSha
+      ? `${sourceSha} (--source)`
+      : head.code === 0
         ? `${head.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes in packages/*/src' : ''}`
         : undefined,
     date: new Date().toISOString(),
