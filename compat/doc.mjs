@@ -124,7 +124,9 @@ export function render(summary) {
       `netsan built from ${summary.git ?? 'an unknown commit'}.`,
   )
 
-  out.push('\n### Test runners (fixture suite through the adapter: two leaking tests, their two fixed twins)\n')
+  out.push(
+    '\n### Test runners (fixture suite through the adapter: two leaking tests, their two fixed twins)\n',
+  )
   const runnerRows = [...new Set(results.filter((r) => r.section === 'runners').map((r) => r.row))]
   out.push(
     table(
