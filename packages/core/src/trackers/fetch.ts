@@ -4,7 +4,7 @@ import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import { captureSite } from '../stack.ts'
 import { noop } from './registry.ts'
-import { bodyPolicy, type UndiciRequestInfo, whenDone } from './undici.ts'
+import { bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
 
 const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const WRAPPED = Symbol.for('netsan.fetch.v1')
@@ -60,10 +60,11 @@ export function installFetchTracker(engine: Engine): () => void {
         close: () => {
           // The test never awaited it: keep netsan's abort from surfacing as an unhandled rejection.
           tracked?.catch(noop)
-          controller?.abort(
-            new NetsanError(ErrorCodes.LEAKS, 'netsan aborted a request that the test left in flight'),
-          )
-          undici?.socket?.destroy()
+          if (controller) {
+            controller.abort(
+              new NetsanError(ErrorCodes.LEAKS, 'netsan aborted a request that the test left in flight'),
+            )
+          } else if (!isHttp2(undici?.socket)) undici?.socket?.destroy()
         },
       })
       let promise: Promise<Response>
@@ -139,7 +140,10 @@ function trackBody(
     close: () => {
       // Cancelling lets undici abort the request cleanly; a body locked by a reader can only be
       // freed by closing its connection.
-      const destroy = () => call.undici()?.socket?.destroy()
+      const destroy = () => {
+        const socket = call.undici()?.socket
+        if (!isHttp2(socket)) socket?.destroy()
+      }
       const body = ref.deref()?.body
       if (body && !body.locked) body.cancel().catch(destroy)
       else destroy()

@@ -49,9 +49,15 @@ export function installUndiciTracker(engine: Engine) {
   let connecting: { origin: string } | undefined
   let lastConnected: net.Socket | undefined
 
+  // Unfinished requests per origin (see the HTTP/2 note in the pooled connection's isOpen).
+  const unfinished = new Map<string, number>()
   const finish = (info: UndiciRequestInfo) => {
     if (info.state === 'done') return
     info.state = 'done'
+    const origin = originOf(info.url)
+    const n = (unfinished.get(origin) ?? 1) - 1
+    if (n > 0) unfinished.set(origin, n)
+    else unfinished.delete(origin)
     if (info.socket) {
       const p = pooled.get(info.socket)
       if (p && p.active > 0) p.active--
@@ -136,6 +142,8 @@ export function installUndiciTracker(engine: Engine) {
       }
       requests.set(request, info)
       owner.stats.requestStarted()
+      const reqOrigin = originOf(info.url)
+      unfinished.set(reqOrigin, (unfinished.get(reqOrigin) ?? 0) + 1)
       if (call?.owned) {
         call.onUndiciRequest?.(info)
         return
@@ -234,6 +242,9 @@ export function installUndiciTracker(engine: Engine) {
           isOpen: () =>
             !socket.destroyed &&
             entry.active === 0 &&
+            // undici 6 publishes no sendHeaders for HTTP/2 streams: an unfinished request to the
+            // origin may be riding on this connection.
+            !(isHttp2(socket) && (unfinished.get(originOf(origin)) ?? 0) > 0) &&
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
           close: () => closePool(entry, socket),
@@ -320,7 +331,15 @@ function closePool(entry: PooledSocket, socket: net.Socket): void {
     ? (entry.pool?.pool.deref() as { destroy?: () => Promise<void> } | undefined)
     : undefined
   if (pool && typeof pool.destroy === 'function') Promise.resolve(pool.destroy()).catch(noop)
-  else socket.destroy()
+  else if (!isHttp2(socket)) socket.destroy()
+}
+
+/**
+ * undici 6 and 7 throw an uncaught TypeError when the TLS socket under their HTTP/2 session is
+ * destroyed from outside (docs/compatibility.md): such a connection is left to its pool.
+ */
+export function isHttp2(socket: net.Socket | undefined): boolean {
+  return (socket as tls.TLSSocket | undefined)?.alpnProtocol === 'h2'
 }
 
 /**
@@ -337,7 +356,7 @@ function abandon(request: any, info: UndiciRequestInfo): void {
     else body.destroy()
     return
   }
-  info.socket?.destroy()
+  if (!isHttp2(info.socket)) info.socket?.destroy()
 }
 
 /** A body stream nobody has read from, consumed, or destroyed. */
