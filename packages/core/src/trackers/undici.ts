@@ -13,6 +13,8 @@ import { claimSocket, countConnection, hostPort, noop, type PoolOrigin } from '.
 export interface UndiciRequestInfo {
   state: 'pending' | 'headers' | 'done'
   method: string
+  /** undici's own `scheme://host:port` of the request. */
+  origin: string
   url: string
   status: number | undefined
   socket: net.Socket | undefined
@@ -54,10 +56,9 @@ export function installUndiciTracker(engine: Engine) {
   const finish = (info: UndiciRequestInfo) => {
     if (info.state === 'done') return
     info.state = 'done'
-    const origin = originOf(info.url)
-    const n = (unfinished.get(origin) ?? 1) - 1
-    if (n > 0) unfinished.set(origin, n)
-    else unfinished.delete(origin)
+    const n = (unfinished.get(info.origin) ?? 1) - 1
+    if (n > 0) unfinished.set(info.origin, n)
+    else unfinished.delete(info.origin)
     if (info.socket) {
       const p = pooled.get(info.socket)
       if (p && p.active > 0) p.active--
@@ -133,6 +134,7 @@ export function installUndiciTracker(engine: Engine) {
       const info: UndiciRequestInfo = {
         state: 'pending',
         method: String(request.method ?? 'GET'),
+        origin: String(request.origin ?? ''),
         url: `${request.origin ?? ''}${request.path ?? ''}`,
         status: undefined,
         socket: undefined,
@@ -142,8 +144,7 @@ export function installUndiciTracker(engine: Engine) {
       }
       requests.set(request, info)
       owner.stats.requestStarted()
-      const reqOrigin = originOf(info.url)
-      unfinished.set(reqOrigin, (unfinished.get(reqOrigin) ?? 0) + 1)
+      unfinished.set(info.origin, (unfinished.get(info.origin) ?? 0) + 1)
       if (call?.owned) {
         call.onUndiciRequest?.(info)
         return
@@ -244,7 +245,7 @@ export function installUndiciTracker(engine: Engine) {
             entry.active === 0 &&
             // undici 6 publishes no sendHeaders for HTTP/2 streams: an unfinished request to the
             // origin may be riding on this connection.
-            !(isHttp2(socket) && (unfinished.get(originOf(origin)) ?? 0) > 0) &&
+            !(isHttp2(socket) && (unfinished.get(origin) ?? 0) > 0) &&
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
           close: () => closePool(entry, socket),
