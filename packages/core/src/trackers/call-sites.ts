@@ -53,5 +53,8 @@ export function instrumentDispatcher(
       })
     } catch {}
   }
-  return undo.length ? () => undo.forEach((u) => u()) : undefined
+  if (undo.length === 0) return undefined
+  return () => {
+    for (const u of undo) u()
+  }
 }
