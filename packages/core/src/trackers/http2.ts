@@ -22,7 +22,7 @@ export function installHttp2Tracker(engine: Engine): () => void {
       const creator = directCreator(site)
       // undici negotiates HTTP/2 inside its own pool: that session is the pool's connection. Node's
       // bundled undici runs as node:internal code, so every frame is checked, not only the creator.
-      if (site.frames().some((f) => LIBRARY_POOL.test(f.file))) return session
+      if (site.files().some((f) => LIBRARY_POOL.test(f.file))) return session
       const authority = redactUrl(String(args[0] instanceof URL ? args[0].href : args[0]))
       const resource = new Resource({
         kind: 'http2',
