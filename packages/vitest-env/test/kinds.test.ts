@@ -23,6 +23,8 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
         'concurrent leaks',
         'fake timers, leaks',
         'hooks beforeEach leak belongs to the test',
+        'undici small body leaks',
+        'undici websocket leaks',
       ].sort(),
     )
   })
@@ -43,6 +45,19 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
       assert.equal(run.tests.get(`${kind} fixed`)?.status, 'passed')
     })
   }
+
+  test("npm undici: a small body that app code never read (bodies: 'app'), and a WebSocket never closed", () => {
+    const body = run.tests.get('undici small body leaks')?.failureMessages[0] ?? ''
+    assert.ok(body.includes(`✖ ${KIND_WORDS.body} — GET http://127.0.0.1:`), body)
+    assert.ok(body.includes('→ 200, body never read (buffered whole)'), body)
+    assert.ok(body.includes(`at statusOf (${lineOf('kinds', 'app-client.ts', '// LEAK app body')}:`), body)
+    assert.equal(run.tests.get('undici small body fixed')?.status, 'passed')
+    const ws = run.tests.get('undici websocket leaks')?.failureMessages[0] ?? ''
+    assert.ok(ws.includes(`✖ ${KIND_WORDS.websocket} — ws://127.0.0.1:`), ws)
+    assert.ok(ws.includes('(undici WebSocket)'), ws)
+    assert.ok(ws.includes(`${lineOf('kinds', 'undici.test.ts', '// LEAK undici websocket')}:`), ws)
+    assert.equal(run.tests.get('undici websocket fixed')?.status, 'passed')
+  })
 
   test('a pool created in beforeAll and never closed fails the file, not the test', () => {
     const file = run.files.get('filelevel.test.ts')
