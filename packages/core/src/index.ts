@@ -7,7 +7,7 @@ import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
 import { formatLeaks } from './format.ts'
 import { resolveOptions } from './options.ts'
 import type { Scope } from './scope.ts'
-import { LEAK_KINDS, type Leak, type LeakKind, type NetsanOptions } from './types.ts'
+import { LEAK_KINDS, type LeakKind, type NetsanOptions } from './types.ts'
 
 export type { Baseline, BaselineEntry } from './baseline.ts'
 export { BASELINE_SCHEMA, buildBaseline, parseBaseline, readBaseline } from './baseline.ts'
@@ -96,6 +96,3 @@ export function allowLeaks(kind: LeakKind, reason: string): void {
   }
   currentScope('allowLeaks()').allow(kind, reason)
 }
-
-export type { Leak as NetsanLeak }
-void LeakError
