@@ -119,11 +119,16 @@ export interface ParsedFrame extends Frame {
 }
 
 const CAPTURE_LIMIT = 48
+/**
+ * Where a wrapper captures at the user's call itself (fetch, Dispatcher API, http.request), the user
+ * frames come first: fewer frames suffice, and each frame costs.
+ */
+export const CALL_SITE_LIMIT = 16
 
 /** Captures the current stack; call sites from deep inside undici need more than V8's default 10 frames. */
-export function captureSite(): Site {
+export function captureSite(limit = CAPTURE_LIMIT): Site {
   const previous = Error.stackTraceLimit
-  Error.stackTraceLimit = CAPTURE_LIMIT
+  Error.stackTraceLimit = limit
   // An Error by prototype: runners' formatters expect one, and it costs no second capture.
   const holder = Object.create(Error.prototype) as object
   Error.captureStackTrace(holder, captureSite)

@@ -1,5 +1,5 @@
 import type { CallContext, Engine } from '../engine.ts'
-import { captureSite } from '../stack.ts'
+import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 
 // undici's Dispatcher API: the methods user code calls on a dispatcher (the module-level
 // `request()`, `stream()`… call them on the global dispatcher).
@@ -16,7 +16,7 @@ export function callSiteWrapper<F extends (...args: any[]) => any>(engine: Engin
   const wrapped = function (this: unknown, ...args: unknown[]) {
     // Nested in another wrapped call (undici's request() calling dispatcher.request()): one site.
     if (engine.calls.getStore()?.active) return original.apply(this, args)
-    const call: CallContext = { site: captureSite(), active: true }
+    const call: CallContext = { site: captureSite(CALL_SITE_LIMIT), active: true }
     try {
       return engine.calls.run(call, () => original.apply(this, args))
     } finally {

@@ -2,7 +2,7 @@ import type { CallContext, Engine } from '../engine.ts'
 import { ErrorCodes, NetsanError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
-import { captureSite } from '../stack.ts'
+import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 import { noop } from './registry.ts'
 import { bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
 
@@ -20,7 +20,7 @@ export function installFetchTracker(engine: Engine): () => void {
     const original = g.fetch as Fetch | undefined
     if (typeof original !== 'function' || (original as any)[WRAPPED]) return noop
     const wrapped = function fetch(this: unknown, input: any, init?: any) {
-      const site = captureSite()
+      const site = captureSite(CALL_SITE_LIMIT)
       const owner = engine.current()
       let undici: UndiciRequestInfo | undefined
       const call: CallContext = {

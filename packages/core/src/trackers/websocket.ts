@@ -1,7 +1,7 @@
 import type { CallContext, Engine } from '../engine.ts'
 import { redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
-import { captureSite } from '../stack.ts'
+import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 import { noop } from './registry.ts'
 
 const CLOSED = 3
@@ -17,7 +17,7 @@ export function installWebSocketTracker(engine: Engine): () => void {
     if (typeof Original !== 'function' || Original[WRAPPED]) return noop
     const Tracked: any = new Proxy(Original, {
       construct(target, args, newTarget): object {
-        const site = captureSite()
+        const site = captureSite(CALL_SITE_LIMIT)
         const owner = engine.current()
         const call: CallContext = { site, owned: true }
         const ws: any = engine.calls.run(call, (): any =>
