@@ -3,10 +3,9 @@ import { ErrorCodes, NetsanError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
-import { noop } from './registry.ts'
+import { NO_BODY_STATUS, noop } from './registry.ts'
 import { bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
 
-const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const WRAPPED = Symbol.for('netsan.fetch.v1')
 
 type Fetch = typeof globalThis.fetch

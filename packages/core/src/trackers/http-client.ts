@@ -9,9 +9,8 @@ import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { type Site, userFrames } from '../stack.ts'
 import { callSiteWrapper } from './call-sites.ts'
-import { claimSocket, countConnection, noop, registry } from './registry.ts'
+import { claimSocket, countConnection, NO_BODY_STATUS, noop, registry } from './registry.ts'
 
-const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
 

@@ -3,7 +3,6 @@ import { installPoolCreationTracker } from './agents.ts'
 import { installFetchTracker } from './fetch.ts'
 import { installHttpClientTracker } from './http-client.ts'
 import { installHttp2Tracker } from './http2.ts'
-import { registry } from './registry.ts'
 import { installServerTracker } from './server.ts'
 import { installSocketTracker } from './socket.ts'
 import { installUndiciTracker } from './undici.ts'
@@ -31,5 +30,3 @@ export function installTrackers(engine: Engine): () => void {
     for (const u of undo.reverse()) u()
   }
 }
-
-export { registry }

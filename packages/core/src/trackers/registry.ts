@@ -74,6 +74,9 @@ export function claimingSockets<T>(fn: () => T): T {
 
 export const noop = (): void => {}
 
+/** A response that cannot carry body bytes is never an unconsumed body (with HEAD and content-length: 0). */
+export const NO_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
+
 export function hostPort(host: unknown, port: unknown): string {
   const h =
     typeof host === 'string' && host.includes(':') && !host.startsWith('[')

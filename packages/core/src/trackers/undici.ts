@@ -7,7 +7,7 @@ import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { createdByAppCode, directCreator, type Site } from '../stack.ts'
 import { instrumentDispatcher } from './call-sites.ts'
-import { claimSocket, countConnection, hostPort, noop, type PoolOrigin } from './registry.ts'
+import { claimSocket, countConnection, hostPort, NO_BODY_STATUS, noop, type PoolOrigin } from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
@@ -27,8 +27,6 @@ export function whenDone(info: UndiciRequestInfo, done: () => void): void {
   if (info.state === 'done') done()
   else (info.waiters ??= []).push(done)
 }
-
-const NO_BODY_STATUS = new Set([101, 103, 204, 205, 304])
 
 interface PooledSocket {
   resource: Resource
