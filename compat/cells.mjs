@@ -2,7 +2,7 @@
 // its fixed twin through netsan's `track()` and checks that exactly the expected kinds leak in the
 // first and nothing in the second. Loopback servers only (127.0.0.1, port 0).
 //
-//   node compat/cells.mjs --netsan <core dist/index.js> --group undici|node|nock|msw
+//   node compat/cells.mjs --netsan <core dist/netsan.js> --group undici|node|nock|msw
 //                         [--undici <dir holding node_modules/undici> | bundled] [--clients <dir>]
 //
 // Prints one JSON object on stdout: { node, undici, cells: [{ cell, ok, detail, ms }] }.

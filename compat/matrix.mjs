@@ -204,7 +204,7 @@ async function clientProcess(node, nodeVersion, section, rowOf, colOf, cellArgs)
     [
       path.join(REPO, 'compat/cells.mjs'),
       '--netsan',
-      path.join(PKG, 'core/dist/index.js'),
+      path.join(PKG, 'core/dist/netsan.js'),
       ...cellArgs,
       ...(args.only ? ['--only', args.only] : []),
     ],
@@ -304,7 +304,7 @@ async function runnerCell(node, nodeVersion, runner) {
 async function buildSource(rev) {
   const sha = (await must('git', ['rev-parse', '--short', `${rev}^{commit}`])).stdout.trim()
   const dir = path.join(CACHE, `source-${sha}`)
-  if (!fs.existsSync(path.join(dir, 'packages/core/dist/index.js'))) {
+  if (!fs.existsSync(path.join(dir, 'packages/core/dist/netsan.js'))) {
     log(`  building netsan ${sha} in ${dir}`)
     fs.rmSync(dir, { recursive: true, force: true })
     fs.mkdirSync(dir, { recursive: true })
@@ -327,7 +327,7 @@ let sourceSha
 async function main() {
   const started = performance.now()
   if (args.source) PKG = await buildSource(args.source)
-  if (!fs.existsSync(path.join(PKG, 'core/dist/index.js')))
+  if (!fs.existsSync(path.join(PKG, 'core/dist/netsan.js')))
     throw new Error('packages/core/dist is missing: run `npm run build` first')
   const versions = args.quick ? ['24.21.0'] : NODE_VERSIONS
   log(`netsan compatibility matrix${args.quick ? ' (quick)' : ''}; cache ${args.quick ? 'unused' : CACHE}`)

@@ -3,7 +3,7 @@
 // sandbox cannot load ESM from a CommonJS test (without --experimental-vm-modules), so there the
 // test helpers come from the netsan environment, which publishes its own on the sandbox global.
 try {
-  module.exports = require('../dist/index.js')
+  module.exports = require('../dist/netsan.js')
 } catch (error) {
   const esm =
     error && (error.code === 'ERR_REQUIRE_ESM' || /Must use import to load ES Module/.test(error.message))

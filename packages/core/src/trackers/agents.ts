@@ -1,6 +1,4 @@
 import EventEmitter from 'node:events'
-import http from 'node:http'
-import https from 'node:https'
 import type { Engine } from '../engine.ts'
 import { captureSite } from '../stack.ts'
 import { type PoolOrigin, registry } from './registry.ts'
@@ -41,7 +39,11 @@ export function installPoolCreationTracker(
     original.call(this, opts)
     const ctor = (this as { constructor?: { name?: string } }).constructor
     if (!ctor?.name) return
-    const isHttpAgent = this instanceof http.Agent
+    // http.Agent's own methods, before asking `instanceof` (node:http is loaded by then: it made the agent).
+    const isHttpAgent =
+      typeof (this as { addRequest?: unknown }).addRequest === 'function' &&
+      typeof (this as { createSocket?: unknown }).createSocket === 'function' &&
+      this instanceof process.getBuiltinModule('node:http').Agent
     const isUndici =
       !isHttpAgent && UNDICI_POOLS.has(ctor.name) && typeof (this as any).dispatch === 'function'
     if (!isHttpAgent && !isUndici) return
@@ -51,7 +53,8 @@ export function installPoolCreationTracker(
         site: captureSite(),
         pool: new WeakRef(this),
         label: isHttpAgent
-          ? this instanceof https.Agent
+          ? // https.Agent alone caches TLS sessions.
+            typeof (this as { _cacheSession?: unknown })._cacheSession === 'function'
             ? 'an https.Agent'
             : 'an http.Agent'
           : `an undici ${ctor.name}`,

@@ -1,15 +1,21 @@
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import type net from 'node:net'
-import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
-import { type Site, userFrames } from '../stack.ts'
+import type { Site } from '../stack.ts'
 import { callSiteWrapper } from './call-sites.ts'
-import { claimSocket, countConnection, NO_BODY_STATUS, noop, registry } from './registry.ts'
+import {
+  claimSocket,
+  countConnection,
+  isTls,
+  NO_BODY_STATUS,
+  noop,
+  publishesEverySocket,
+  registry,
+} from './registry.ts'
 
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
@@ -38,6 +44,14 @@ function isFree(agent: http.Agent, socket: net.Socket): boolean {
  * keep-alive sockets, and `ws` upgrades.
  */
 export function installHttpClientTracker(engine: Engine): () => void {
+  // Builtins through getBuiltinModule: an ESM import of node:http also loads Node's bundled undici
+  // (its namespace reads every lazy export), and node:https brings node:tls.
+  const http = process.getBuiltinModule('node:http')
+  const isGlobalAgent = (agent: http.Agent) =>
+    agent === http.globalAgent ||
+    // Only an https.Agent has protocol 'https:', so node:https is loaded already when this is asked.
+    ((agent as { protocol?: string }).protocol === 'https:' &&
+      agent === process.getBuiltinModule('node:https').globalAgent)
   const infos = new WeakMap<http.ClientRequest, RequestInfo>()
   const agentSockets = new WeakSet<net.Socket>()
 
@@ -105,15 +119,15 @@ export function installHttpClientTracker(engine: Engine): () => void {
   const trackAgentSocket = (socket: net.Socket, agent: http.Agent, info: RequestInfo) => {
     // Node 20 has no synchronous request channel, but its net.client.socket is synchronous in http.get().
     const socketSite = registry.sockets.get(socket)?.site
-    if (socketSite && userFrames(info.site).length === 0) info.site = socketSite
+    if (socketSite && !info.site.files().some((f) => f.kind === 'user')) info.site = socketSite
     claimSocket(socket)
     if (agentSockets.has(socket)) return
     agentSockets.add(socket)
-    const shared = agent === http.globalAgent || agent === https.globalAgent
+    const shared = isGlobalAgent(agent)
     const pool = registry.pools.get(agent)
     const inTest = pool?.scope.type === 'test' && !pool.scope.ended
     const owner = inTest ? pool!.scope : info.owner.live()
-    countConnection(socket, owner, originOf(info.url), socket instanceof tls.TLSSocket)
+    countConnection(socket, owner, originOf(info.url), isTls(socket))
     owner.stats.connectionUsed()
     const resource = new Resource({
       kind: 'idle',
@@ -177,8 +191,11 @@ export function installHttpClientTracker(engine: Engine): () => void {
     ),
   ]
   // The creation stack is captured where user code calls http.request()/get(): cheaper than inside
-  // Node's ClientRequest, and the same user frames (call-sites.ts).
-  for (const mod of [http, https] as unknown as Record<string, any>[]) {
+  // Node's ClientRequest, and the same user frames (call-sites.ts). https requests get theirs from the
+  // synchronous http.client.request.created, except where Node lacks it (Node 20, which needs node:tls
+  // wrapped anyway).
+  const modules = publishesEverySocket() ? [http] : [http, process.getBuiltinModule('node:https')]
+  for (const mod of modules as unknown as Record<string, any>[]) {
     for (const name of ['request', 'get']) {
       const original = mod[name]
       const wrapped = callSiteWrapper(engine, original)

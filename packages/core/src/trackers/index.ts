@@ -2,7 +2,6 @@ import type { Engine } from '../engine.ts'
 import { installPoolCreationTracker } from './agents.ts'
 import { installFetchTracker } from './fetch.ts'
 import { installHttpClientTracker } from './http-client.ts'
-import { installHttp2Tracker } from './http2.ts'
 import { installServerTracker } from './server.ts'
 import { installSocketTracker } from './socket.ts'
 import { installUndiciTracker } from './undici.ts'
@@ -21,7 +20,6 @@ export function installTrackers(engine: Engine): () => void {
       (dispatcher) => undici.instrument(dispatcher),
     ),
     installServerTracker(engine),
-    installHttp2Tracker(engine),
     installFetchTracker(engine),
     installWebSocketTracker(engine),
   ]

@@ -1,4 +1,5 @@
 import type net from 'node:net'
+import type tls from 'node:tls'
 import type { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import type { Site } from '../stack.ts'
@@ -19,11 +20,11 @@ export interface PoolOrigin {
 export const registry = {
   /** `socket` resources, so a pool that claims the socket later can take it over. */
   sockets: new WeakMap<net.Socket, Resource>(),
-  /** Sockets that a pool, an HTTP/2 session or a WebSocket accounts for. */
+  /** Sockets that a pool or a WebSocket accounts for. */
   claimed: new WeakSet<net.Socket>(),
   /** Pools created while netsan watched. */
   pools: new WeakMap<object, PoolOrigin>(),
-  /** Non-zero while a library creates a socket it manages itself (undici's connector, http2.connect). */
+  /** Non-zero while a library creates a socket it manages itself (undici's connector). */
   claimDepth: 0,
 }
 
@@ -83,4 +84,29 @@ export function hostPort(host: unknown, port: unknown): string {
       ? `[${host}]`
       : String(host ?? '?')
   return port === undefined || port === null || port === '' ? h : `${h}:${port}`
+}
+
+/** A TLSSocket says so itself: no need to load node:tls to ask `instanceof`. */
+export function isTls(socket: net.Socket): boolean {
+  return (socket as Partial<tls.TLSSocket>).encrypted === true
+}
+
+let everySocket: boolean | undefined
+/**
+ * Whether `net.client.socket` fires for every client socket, TLS included: Node ≥ 22.17 and ≥ 24.2
+ * publish it from `Socket#connect` (nodejs/node#58349); Node 20 only from `net.connect()`. Read from the
+ * function's source so that node:tls and node:https are loaded only where they must be wrapped.
+ */
+export function publishesEverySocket(): boolean {
+  if (everySocket === undefined) {
+    try {
+      const { Socket } = process.getBuiltinModule('node:net')
+      everySocket = Function.prototype.toString
+        .call(Socket.prototype.connect)
+        .includes('netClientSocketChannel')
+    } catch {
+      everySocket = false
+    }
+  }
+  return everySocket
 }

@@ -1,10 +1,9 @@
 import type net from 'node:net'
-import tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { Resource } from '../resource.ts'
 import { directCreator, type Site } from '../stack.ts'
-import { countConnection, hostPort, registry } from './registry.ts'
+import { countConnection, hostPort, isTls, publishesEverySocket, registry } from './registry.ts'
 
 // Runner frames (Vitest's and Jest's own connections) never make a resource.
 const RUNNER = /[\\/]node_modules[\\/](vitest|@vitest|vite|jest-[^\\/]+|@jest|jest)[\\/]/
@@ -17,15 +16,32 @@ export function isRunnerSite(site: Site): boolean {
   return creator !== undefined && RUNNER.test(creator.file)
 }
 
+function remoteOf(socket: net.Socket, intended: string | undefined): string {
+  return socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : (intended ?? '?')
+}
+
 function describeSocket(socket: net.Socket, intended: string | undefined): string {
-  const tlsSocket = socket instanceof tls.TLSSocket
-  const remote = socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : (intended ?? '?')
   const state = socket.connecting
     ? 'connecting'
     : socket.readyState === 'open'
       ? 'connected'
       : socket.readyState
-  return `${tlsSocket ? 'TLS' : 'TCP'} socket to ${remote} (${state}), never destroyed`
+  return `${isTls(socket) ? 'TLS' : 'TCP'} socket to ${remoteOf(socket, intended)} (${state}), never destroyed`
+}
+
+// The socket http2.connect() opens is the session's: it lives and dies with the session. Node publishes no
+// session channel (docs/discoveries/node-net-http-channels.md), and tracking the socket spares every worker
+// loading node:http2 to wrap http2.connect.
+const HTTP2_CORE = 'node:internal/http2/core'
+
+function describeSession(socket: net.Socket, intended: string | undefined): string {
+  // `_host` is the name the caller connected to (net.Socket keeps it for its DNS lookup).
+  const host = (socket as { _host?: unknown })._host
+  const where =
+    typeof host === 'string' && socket.remotePort !== undefined
+      ? hostPort(host, socket.remotePort)
+      : remoteOf(socket, intended)
+  return `session to ${isTls(socket) ? 'https' : 'http'}://${where}${socket.connecting ? ' (connecting)' : ''}, never closed`
 }
 
 function intendedTarget(args: unknown[]): string {
@@ -59,18 +75,19 @@ export function installSocketTracker(
     const creator = directCreator(site)
     if (creator && MOCK_LAYER.test(creator.file)) return
     const owner = engine.current()
+    const session = site.files().some((f) => f.file === HTTP2_CORE)
     const resource = new Resource({
-      kind: 'socket',
+      kind: session ? 'http2' : 'socket',
       // A socket a library opened for itself (a database driver connecting lazily) is judged at the file end.
       checkAt: creator?.kind === 'user' ? 'test' : 'file',
       site,
       owner,
-      describe: () => describeSocket(socket, targets.get(socket)),
+      describe: () => (session ? describeSession : describeSocket)(socket, targets.get(socket)),
       isOpen: () => !socket.destroyed,
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),
     })
-    countConnection(socket, owner, undefined, socket instanceof tls.TLSSocket)
+    countConnection(socket, owner, undefined, isTls(socket))
     registry.sockets.set(socket, resource)
     socket.once('close', () => {
       registry.sockets.delete(socket)
@@ -82,11 +99,14 @@ export function installSocketTracker(
     onSocket(socket, '?'),
   )
 
+  if (publishesEverySocket()) return unsubscribe
+
   // @note Node 20 publishes no net.client.socket for tls.connect (22.23, 24 and 26 do:
   // docs/discoveries/node-net-http-channels.md); a narrow, reversible patch covers it. Seen twice is seen once.
+  const tls = process.getBuiltinModule('node:tls')
   const originalConnect = tls.connect
   const patchedConnect = function (this: unknown, ...args: unknown[]) {
-    const socket = (originalConnect as (...a: unknown[]) => tls.TLSSocket).apply(this, args)
+    const socket = (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args)
     try {
       onSocket(socket, intendedTarget(args))
     } catch {}

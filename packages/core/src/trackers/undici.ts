@@ -1,5 +1,5 @@
 import type net from 'node:net'
-import tls from 'node:tls'
+import type tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { originOf, redactUrl } from '../redact.ts'
@@ -7,7 +7,15 @@ import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { createdByAppCode, directCreator, type Site } from '../stack.ts'
 import { instrumentDispatcher } from './call-sites.ts'
-import { claimSocket, countConnection, hostPort, NO_BODY_STATUS, noop, type PoolOrigin } from './registry.ts'
+import {
+  claimSocket,
+  countConnection,
+  hostPort,
+  isTls,
+  NO_BODY_STATUS,
+  noop,
+  type PoolOrigin,
+} from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
@@ -249,7 +257,7 @@ export function installUndiciTracker(engine: Engine) {
           close: () => closePool(entry, socket),
         })
         pooled.set(socket, entry)
-        countConnection(socket, owner, originOf(origin), socket instanceof tls.TLSSocket)
+        countConnection(socket, owner, originOf(origin), isTls(socket))
         socket.once('close', () => {
           entry.resource.release()
         })
