@@ -17,9 +17,9 @@ const CAUSES = [
     id: 'ws',
     test: (r) => r.row === 'WebSocket' || r.col === 'WebSocket',
     text:
-      'An open npm undici `WebSocket` is not reported as a `websocket` leak where this cell fails (only the ' +
-      "realm's global `WebSocket` is wrapped, `trackers/websocket.ts`; npm copies depend on what their handshake " +
-      'publishes on the undici channels, which differs by version, see docs/discoveries/websocket.md). Earlier ' +
+      'An open `WebSocket` is not reported as a `websocket` leak where this cell fails (every undici WebSocket, ' +
+      'the global one included, is seen through what its handshake publishes on the undici channels, which ' +
+      'differs by version, see docs/discoveries/websocket.md). Earlier ' +
       'builds also reported the handshake as a `request` that never got a response, after a clean `close()` too.',
   },
   {

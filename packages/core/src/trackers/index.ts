@@ -5,7 +5,6 @@ import { installHttpClientTracker } from './http-client.ts'
 import { installServerTracker } from './server.ts'
 import { installSocketTracker } from './socket.ts'
 import { installUndiciTracker } from './undici.ts'
-import { installWebSocketTracker } from './websocket.ts'
 
 /** Installs every tracker; returns one undo that removes them in reverse order. */
 export function installTrackers(engine: Engine): () => void {
@@ -21,7 +20,6 @@ export function installTrackers(engine: Engine): () => void {
     ),
     installServerTracker(engine),
     installFetchTracker(engine),
-    installWebSocketTracker(engine),
   ]
   undici.watchGlobalDispatchers()
   return () => {

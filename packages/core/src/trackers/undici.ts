@@ -115,21 +115,36 @@ export function installUndiciTracker(engine: Engine) {
     if (inTest && p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
   }
 
-  const upgrades = new WeakMap<object, UndiciRequestInfo>()
-  const trackUpgradedSocket = (socket: net.Socket, info: UndiciRequestInfo) => {
+  // WebSocket handshakes (the global WebSocket and npm undici's): a normal undici request with
+  // `upgrade` set, then the socket it upgrades is the resource. Tracked from the channels rather than
+  // by wrapping the global WebSocket: reading that lazy global loads Node's bundled undici, ≈ 30 ms
+  // in every Vitest worker (docs/discoveries/websocket.md).
+  const upgrades = new WeakMap<object, (socket: net.Socket) => void>()
+  const trackUpgrade = (request: object, info: UndiciRequestInfo) => {
     const url = redactUrl(info.url.replace(/^http/, 'ws'))
+    let socket: net.Socket | undefined
     const resource = new Resource({
       kind: 'websocket',
       checkAt: 'test',
       site: info.site,
-      owner: info.owner.live(),
+      owner: info.owner,
       origin: originOf(info.url),
-      describe: () => `${url} (undici WebSocket)`,
-      isOpen: () => !socket.destroyed,
-      whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
-      close: () => socket.destroy(),
+      describe: () => `${url} (${socket ? 'open' : 'connecting'})`,
+      isOpen: () => (socket ? !socket.destroyed : info.state !== 'done'),
+      whenClosed: (done) =>
+        whenDone(info, () => (socket && !socket.destroyed ? socket.once('close', done) : done())),
+      close: () => socket?.destroy(),
     })
-    socket.once('close', () => resource.release())
+    // Refused or failed before it had a socket: nothing is left open.
+    whenDone(info, () => {
+      if (!socket) resource.release()
+    })
+    upgrades.set(request, (upgraded) => {
+      socket = upgraded
+      socket.once('close', () => resource.release())
+      // The handshake is on its socket: from here the socket is what stays open.
+      finish(info)
+    })
   }
 
   const undo = [
@@ -155,9 +170,8 @@ export function installUndiciTracker(engine: Engine) {
         call.onUndiciRequest?.(info)
         return
       }
-      // A WebSocket handshake (npm undici's WebSocket): the connection it upgrades is the resource.
       if (request.upgrade) {
-        upgrades.set(request, info)
+        trackUpgrade(request, info)
         return
       }
       // undici.request / stream / pipeline: a request, then a body that holds its connection.
@@ -278,13 +292,11 @@ export function installUndiciTracker(engine: Engine) {
         }
       }
       if (request.upgrade) {
-        // An upgraded connection (WebSocket) leaves the pool; a wrapped global WebSocket is reported
-        // by websocket.ts, any other (npm undici's WebSocket) here, by its socket. The socket may be
-        // a keep-alive connection that opened before netsan was installed.
+        // An upgraded connection (WebSocket) leaves the pool and becomes the WebSocket's. The socket
+        // may be a keep-alive connection that opened before netsan was installed.
         p?.resource.release()
         pooled.delete(socket)
-        const upgrade = upgrades.get(request)
-        if (upgrade) trackUpgradedSocket(socket, upgrade)
+        upgrades.get(request)?.(socket)
       }
     }),
   ]
