@@ -54,7 +54,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     assert.equal(run.tests.get('undici small body fixed')?.status, 'passed')
     const ws = run.tests.get('undici websocket leaks')?.failureMessages[0] ?? ''
     assert.ok(ws.includes(`✖ ${KIND_WORDS.websocket} — ws://127.0.0.1:`), ws)
-    assert.ok(ws.includes('(undici WebSocket)'), ws)
+    assert.ok(ws.includes('(open)'), ws)
     assert.ok(ws.includes(`${lineOf('kinds', 'undici.test.ts', '// LEAK undici websocket')}:`), ws)
     assert.equal(run.tests.get('undici websocket fixed')?.status, 'passed')
   })

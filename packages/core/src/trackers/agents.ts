@@ -39,11 +39,12 @@ export function installPoolCreationTracker(
     original.call(this, opts)
     const ctor = (this as { constructor?: { name?: string } }).constructor
     if (!ctor?.name) return
-    // http.Agent's own methods, before asking `instanceof` (node:http is loaded by then: it made the agent).
+    // http.Agent by its own methods, not `instanceof`: asking node:http for its Agent from here would
+    // load it in the middle of node:_http_agent's own loading (which makes http.globalAgent) and
+    // leave node:http with a half-made copy of that module.
     const isHttpAgent =
       typeof (this as { addRequest?: unknown }).addRequest === 'function' &&
-      typeof (this as { createSocket?: unknown }).createSocket === 'function' &&
-      this instanceof process.getBuiltinModule('node:http').Agent
+      typeof (this as { createSocket?: unknown }).createSocket === 'function'
     const isUndici =
       !isHttpAgent && UNDICI_POOLS.has(ctor.name) && typeof (this as any).dispatch === 'function'
     if (!isHttpAgent && !isUndici) return

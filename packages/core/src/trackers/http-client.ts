@@ -44,11 +44,11 @@ function isFree(agent: http.Agent, socket: net.Socket): boolean {
  * keep-alive sockets, and `ws` upgrades.
  */
 export function installHttpClientTracker(engine: Engine): () => void {
-  // Builtins through getBuiltinModule: an ESM import of node:http also loads Node's bundled undici
-  // (its namespace reads every lazy export), and node:https brings node:tls.
-  const http = process.getBuiltinModule('node:http')
+  // Builtins through getBuiltinModule, and only once a request shows they are loaded: an ESM import of
+  // node:http also loads Node's bundled undici (its namespace reads every lazy export), node:https
+  // brings node:tls, and a test file that makes no request should pay for neither.
   const isGlobalAgent = (agent: http.Agent) =>
-    agent === http.globalAgent ||
+    agent === process.getBuiltinModule('node:http').globalAgent ||
     // Only an https.Agent has protocol 'https:', so node:https is loaded already when this is asked.
     ((agent as { protocol?: string }).protocol === 'https:' &&
       agent === process.getBuiltinModule('node:https').globalAgent)
@@ -57,6 +57,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
 
   const onRequest = (req: http.ClientRequest, sync: boolean) => {
     if (infos.has(req)) return
+    if (!wrapped) wrapCallSites()
     const site = siteNow(engine)
     const owner = engine.current()
     const info: RequestInfo = { site, owner, url: requestUrl(req), done: false }
@@ -124,7 +125,8 @@ export function installHttpClientTracker(engine: Engine): () => void {
     if (agentSockets.has(socket)) return
     agentSockets.add(socket)
     const shared = isGlobalAgent(agent)
-    const pool = registry.pools.get(agent)
+    // A global agent is nobody's pool, even where a test happened to load node:http(s) and create it.
+    const pool = shared ? undefined : registry.pools.get(agent)
     const inTest = pool?.scope.type === 'test' && !pool.scope.ended
     const owner = inTest ? pool!.scope : info.owner.live()
     countConnection(socket, owner, originOf(info.url), isTls(socket))
@@ -191,20 +193,27 @@ export function installHttpClientTracker(engine: Engine): () => void {
     ),
   ]
   // The creation stack is captured where user code calls http.request()/get(): cheaper than inside
-  // Node's ClientRequest, and the same user frames (call-sites.ts). https requests get theirs from the
-  // synchronous http.client.request.created, except where Node lacks it (Node 20, which needs node:tls
-  // wrapped anyway).
-  const modules = publishesEverySocket() ? [http] : [http, process.getBuiltinModule('node:https')]
-  for (const mod of modules as unknown as Record<string, any>[]) {
-    for (const name of ['request', 'get']) {
-      const original = mod[name]
-      const wrapped = callSiteWrapper(engine, original)
-      mod[name] = wrapped
-      undo.push(() => {
-        if (mod[name] === wrapped) mod[name] = original
-      })
+  // Node's ClientRequest, and the same user frames (call-sites.ts). The wrappers go in at the first
+  // request, which itself is seen by the synchronous http.client.request.created; as are https requests,
+  // except where Node lacks that channel (Node 20, which needs node:tls wrapped anyway): there both
+  // modules are wrapped at once.
+  let wrapped = false
+  const wrapCallSites = () => {
+    wrapped = true
+    const http = process.getBuiltinModule('node:http')
+    const modules = publishesEverySocket() ? [http] : [http, process.getBuiltinModule('node:https')]
+    for (const mod of modules as unknown as Record<string, any>[]) {
+      for (const name of ['request', 'get']) {
+        const original = mod[name]
+        const wrapper = callSiteWrapper(engine, original)
+        mod[name] = wrapper
+        undo.push(() => {
+          if (mod[name] === wrapper) mod[name] = original
+        })
+      }
     }
   }
+  if (!publishesEverySocket()) wrapCallSites()
   return () => {
     for (const u of undo.reverse()) u()
   }
