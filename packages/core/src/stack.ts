@@ -123,7 +123,7 @@ const CAPTURE_LIMIT = 48
  * Where a wrapper captures at the user's call itself (fetch, Dispatcher API, http.request), the user
  * frames come first: fewer frames suffice, and each frame costs.
  */
-export const CALL_SITE_LIMIT = 16
+export const CALL_SITE_LIMIT = 12
 
 /** Captures the current stack; call sites from deep inside undici need more than V8's default 10 frames. */
 export function captureSite(limit = CAPTURE_LIMIT): Site {

@@ -37,16 +37,16 @@ export function installPoolCreationTracker(
   if (original[WRAPPED]) return () => {}
   const init: Init = function (this: EventEmitter, opts?: unknown) {
     original.call(this, opts)
+    // Every stream and socket is an EventEmitter: two property reads tell nearly all of them apart.
+    const self = this as { dispatch?: unknown; addRequest?: unknown; createSocket?: unknown }
     const ctor = (this as { constructor?: { name?: string } }).constructor
-    if (!ctor?.name) return
+    const isUndici =
+      typeof self.dispatch === 'function' && ctor?.name !== undefined && UNDICI_POOLS.has(ctor.name)
     // http.Agent by its own methods, not `instanceof`: asking node:http for its Agent from here would
     // load it in the middle of node:_http_agent's own loading (which makes http.globalAgent) and
     // leave node:http with a half-made copy of that module.
     const isHttpAgent =
-      typeof (this as { addRequest?: unknown }).addRequest === 'function' &&
-      typeof (this as { createSocket?: unknown }).createSocket === 'function'
-    const isUndici =
-      !isHttpAgent && UNDICI_POOLS.has(ctor.name) && typeof (this as any).dispatch === 'function'
+      !isUndici && typeof self.addRequest === 'function' && typeof self.createSocket === 'function'
     if (!isHttpAgent && !isUndici) return
     try {
       const origin: PoolOrigin = {
@@ -58,7 +58,7 @@ export function installPoolCreationTracker(
             typeof (this as { _cacheSession?: unknown })._cacheSession === 'function'
             ? 'an https.Agent'
             : 'an http.Agent'
-          : `an undici ${ctor.name}`,
+          : `an undici ${ctor?.name}`,
       }
       registry.pools.set(this, origin)
       if (isUndici) {

@@ -1,9 +1,12 @@
 import type { CallContext, Engine } from '../engine.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 
-// undici's Dispatcher API: the methods user code calls on a dispatcher (the module-level
-// `request()`, `stream()`… call them on the global dispatcher).
-const DISPATCHER_API = ['request', 'stream', 'pipeline', 'upgrade', 'connect'] as const
+// undici's Dispatcher API: the methods user code calls on a dispatcher. The module-level `request()`,
+// `stream()`… call the same functions with the global dispatcher as `this`, past any wrapper on its
+// prototype, but all of them end in `dispatch()`: that wrapper catches those, and a WebSocket
+// handshake, whose user frame lies deeper (≈ 12 frames), hence its larger limit.
+const DISPATCHER_API = ['request', 'stream', 'pipeline', 'upgrade', 'connect', 'dispatch'] as const
+const DISPATCH_LIMIT = 24
 const WRAPPED = Symbol.for('netsan.call-site.v1')
 
 /**
@@ -11,12 +14,18 @@ const WRAPPED = Symbol.for('netsan.call-site.v1')
  * need no stack of their own: a stack captured inside undici walks a dozen internal frames and
  * costs several times more (bench/README.md). The wrappers only set an AsyncLocalStorage value.
  */
-export function callSiteWrapper<F extends (...args: any[]) => any>(engine: Engine, original: F): F {
+export function callSiteWrapper<F extends (...args: any[]) => any>(
+  engine: Engine,
+  original: F,
+  limit = CALL_SITE_LIMIT,
+): F {
   if ((original as any)[WRAPPED]) return original
   const wrapped = function (this: unknown, ...args: unknown[]) {
-    // Nested in another wrapped call (undici's request() calling dispatcher.request()): one site.
-    if (engine.calls.getStore()?.active) return original.apply(this, args)
-    const call: CallContext = { site: captureSite(CALL_SITE_LIMIT), active: true }
+    // Nested in another wrapped call (request() calling dispatch(), an Agent's dispatch() its Pool's)
+    // or in a wrapped fetch: one site.
+    const outer = engine.calls.getStore()
+    if (outer?.active || outer?.owned) return original.apply(this, args)
+    const call: CallContext = { site: captureSite(limit), active: true }
     try {
       return engine.calls.run(call, () => original.apply(this, args))
     } finally {
@@ -44,7 +53,7 @@ export function instrumentDispatcher(
     while (proto && !Object.hasOwn(proto, name)) proto = Object.getPrototypeOf(proto)
     if (!proto || typeof proto[name] !== 'function' || done.has(proto[name])) continue
     const original = proto[name]
-    const wrapped = callSiteWrapper(engine, original)
+    const wrapped = callSiteWrapper(engine, original, name === 'dispatch' ? DISPATCH_LIMIT : CALL_SITE_LIMIT)
     done.add(wrapped)
     try {
       proto[name] = wrapped

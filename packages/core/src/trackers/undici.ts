@@ -149,7 +149,6 @@ export function installUndiciTracker(engine: Engine) {
 
   const undo = [
     subscribe<{ request: any }>(CHANNELS.undiciRequestCreate, ({ request }) => {
-      watchGlobalDispatchers()
       const call = engine.calls.getStore()
       const owner = engine.current()
       const info: UndiciRequestInfo = {
@@ -389,14 +388,20 @@ export function bodyPolicy(engine: Engine, site: Site): boolean {
   return policy === 'all' || (policy === 'app' && createdByAppCode(site))
 }
 
+/** undici's private `handler` symbol, per copy of undici (one per Request prototype). */
+const handlerKeys = new WeakMap<object, symbol>()
+
 /** `undici.request()`'s body stream, held by its handler under undici's private `handler` symbol. */
 function handlerBody(request: any): any {
   try {
-    for (const key of Object.getOwnPropertySymbols(request)) {
-      if (key.description !== 'handler') continue
-      const res = request[key]?.res
-      return res && typeof res.destroy === 'function' && !res.destroyed ? res : undefined
+    const proto = Object.getPrototypeOf(request) as object
+    let key = handlerKeys.get(proto)
+    if (!key) {
+      key = Object.getOwnPropertySymbols(request).find((k) => k.description === 'handler')
+      if (key) handlerKeys.set(proto, key)
     }
+    const res = key ? request[key]?.res : undefined
+    return res && typeof res.destroy === 'function' && !res.destroyed ? res : undefined
   } catch {}
   return undefined
 }
