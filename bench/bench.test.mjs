@@ -80,6 +80,11 @@ test(
       finite(bench.micro.scope.nsPerOp, 'scope ns/op')
       finite(bench.micro.wait.addedWaitUs, 'added wait')
 
+      assert.ok(bench.startup, 'startup results present')
+      finite(bench.startup.addedCpuMs, 'startup added CPU')
+      finite(bench.startup.addedWallMs, 'startup added uptime')
+      assert.ok(Array.isArray(bench.startup.loadedByNetsan))
+
       assert.ok(bench.memory, 'memory results present')
       for (const phase of ['control', 'netsan']) {
         finite(bench.memory[phase].heapStartBytes, `${phase} heap start`)

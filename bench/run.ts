@@ -1,11 +1,12 @@
 // npm run bench: netsan's overhead on a generated HTTP-heavy suite, under Vitest and Jest, in three
 // modes — plain (no netsan), netsan, and the runner's own leak option — then the micro-benchmark
-// (bench/micro.ts) and the memory check (bench/memory.ts). Prints medians and ratios and writes
-// everything to a JSON file in bench/results/. Nothing here asserts a timing.
+// (bench/micro.ts), the startup cost (bench/startup.ts) and the memory check (bench/memory.ts).
+// Prints medians and ratios and writes everything to a JSON file in bench/results/. Nothing here
+// asserts a timing.
 //
 // Usage: node bench/run.ts [--quick] [--rounds n] [--warmup n] [--files n] [--tests n]
 //          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
-//          [--no-micro] [--no-memory] [--readme]
+//          [--no-micro (also skips startup)] [--no-memory] [--readme]
 
 import { execFileSync } from 'node:child_process'
 import {
@@ -35,6 +36,7 @@ import {
 } from './lib.ts'
 import type { MemoryResult } from './memory.ts'
 import type { MicroResult } from './micro.ts'
+import type { StartupResult } from './startup.ts'
 import {
   generateSuite,
   MODES,
@@ -91,6 +93,7 @@ export interface BenchResult {
   }
   runners: Partial<Record<RunnerName, RunnerResult>>
   micro: MicroResult | null
+  startup: StartupResult | null
   memory: MemoryResult | null
   /** Runs that failed once (a transient error) and were run again. */
   retries: number
@@ -291,7 +294,7 @@ for (const runner of runners) {
   }
 }
 
-/** Runs micro.ts / memory.ts in a child with a deadline; returns its JSON and prints its output. */
+/** Runs micro.ts / startup.ts / memory.ts in a child with a deadline; returns its JSON and prints its output. */
 async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
   const out = join(reports, `${script}.json`)
   const args = [...nodeArgs, join(BENCH_DIR, `${script}.ts`), '--json', out, ...(quick ? ['--quick'] : [])]
@@ -307,6 +310,7 @@ async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
 }
 
 const micro = argv['no-micro'] ? null : await child<MicroResult>('micro', [])
+const startup = argv['no-micro'] ? null : await child<StartupResult>('startup', [])
 const memory = argv['no-memory'] ? null : await child<MemoryResult>('memory', ['--expose-gc'])
 
 /** The commit measured, and whether netsan's packages had uncommitted changes (the build includes them). */
@@ -348,6 +352,7 @@ const bench: BenchResult = {
   },
   runners: results,
   micro,
+  startup,
   memory,
   retries,
   durationMs: Math.round(msSince(started)),
@@ -439,6 +444,13 @@ function resultsMarkdown(b: BenchResult): string {
       '',
       `- clean test scope (\`file.track()\` + \`await end()\`): ${m.scope.nsPerOp} ns/op over ${m.scope.ops} scopes`,
       `- \`end()\` of a scope whose request finished: median ${m.wait.afterRequestEndUs.median} µs vs ${m.wait.emptyEndUs.median} µs for an empty scope (added ${m.wait.addedWaitUs} µs); longest ${m.wait.maxEndMs} ms; ${m.wait.waited} of ${m.wait.ops} ends took ≥ settleMs/2 (settleMs ${m.settleMs} ms)`,
+    )
+  }
+  const st = b.startup
+  if (st) {
+    lines.push(
+      '',
+      `Startup (\`bench/startup.ts\`, ${st.pairs} pairs of fresh processes, medians): loading netsan, \`track()\` and ending the clean scope add ${st.addedCpuMs} ms of CPU and ${st.addedWallMs} ms of uptime to a bare \`node\` (${st.bare.cpuMs} ms CPU) — what every Vitest worker pays once; Node modules among http, https, tls, http2, bundled undici, zlib, crypto that netsan loads by itself: ${st.loadedByNetsan.length > 0 ? st.loadedByNetsan.join(', ') : 'none'}.`,
     )
   }
   const mem = b.memory

@@ -13,8 +13,6 @@ export class Resource {
   checkAt: CheckAt
   site: Site
   owner: ResourceOwner
-  /** Redacted origin (`http://127.0.0.1:8080`), when known. */
-  origin: string | undefined
   describe: () => string
   /** Open here means "would be a leak if the scope ended now". */
   isOpen: () => boolean
@@ -33,7 +31,8 @@ export class Resource {
     checkAt: CheckAt
     site: Site
     owner: ResourceOwner
-    origin?: string | undefined
+    /** Redacted origin (`http://127.0.0.1:8080`), when known; a function defers the URL parsing to a report. */
+    origin?: string | (() => string) | undefined
     describe: () => string
     isOpen: () => boolean
     whenClosed?: ((done: () => void) => void) | undefined
@@ -44,7 +43,7 @@ export class Resource {
     this.checkAt = init.checkAt
     this.site = init.site
     this.owner = init.owner
-    this.origin = init.origin
+    this.originSource = init.origin
     this.describe = init.describe
     this.isOpen = init.isOpen
     this.whenClosed = init.whenClosed
@@ -52,6 +51,14 @@ export class Resource {
     this.fix = init.fix
     this.openedIn = undefined
     init.owner.add(this)
+  }
+
+  private originSource: string | (() => string) | undefined
+
+  /** Redacted origin (`http://127.0.0.1:8080`), when known. */
+  get origin(): string | undefined {
+    if (typeof this.originSource === 'function') this.originSource = this.originSource()
+    return this.originSource
   }
 
   /** Called by trackers on a close event: the ledger forgets it, so it can be collected. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { describe, test } from 'node:test'
 import {
   allowLeaks,
@@ -184,5 +185,26 @@ describe('formatLeaks', () => {
     const text = formatLeaks({ type: 'file', name: 'test/a.test.ts' }, [{ ...idle, owner: 'first test' }])
     assert.match(text, /^netsan: file "test\/a\.test\.ts" left 1 network resource open/)
     assert.match(text, /opened in: first test/)
+  })
+})
+
+describe('installation', () => {
+  // Vitest loads netsan in a fresh worker per test file: a file that makes no request must not pay
+  // for node:http, node:tls, node:http2 or Node's bundled undici (bench/startup.ts measures the rest).
+  test('track() loads none of the heavy network modules by itself', () => {
+    const entry = new URL('../src/index.ts', import.meta.url).href
+    const code = `
+      const heavy = ['http', 'https', 'tls', 'http2', 'internal/deps/undici/undici']
+      const loaded = () => heavy.filter((m) => process.moduleLoadList.includes('NativeModule ' + m))
+      const before = loaded()
+      const { track } = await import(${JSON.stringify(entry)})
+      const scope = track()
+      await scope.end()
+      console.log(JSON.stringify({ before, after: loaded() }))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })
+    assert.equal(r.status, 0, r.stderr)
+    const { before, after } = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+    assert.deepEqual(before, [])
+    assert.deepEqual(after, [])
   })
 })

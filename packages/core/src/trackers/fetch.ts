@@ -51,7 +51,7 @@ export function installFetchTracker(engine: Engine): () => void {
         checkAt: 'test',
         site,
         owner,
-        origin: originOf(url),
+        origin: () => originOf(url),
         describe: () =>
           `${method} ${redactUrl(url)}, no response yet${controller ? ' (no AbortSignal)' : ''}`,
         isOpen: () => pending,
@@ -116,7 +116,7 @@ function trackBody(
     checkAt: 'test',
     site: call.site,
     owner: call.owner.live(),
-    origin: originOf(call.url),
+    origin: () => originOf(call.url),
     describe: () => {
       const r = ref.deref()
       const size = length ? `${length}-byte body` : 'body'

@@ -70,7 +70,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site,
       owner,
-      origin: originOf(info.url),
+      origin: () => originOf(info.url),
       describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
       isOpen: () => !info.done && !req.destroyed,
       whenClosed: (done) =>
@@ -108,7 +108,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site: info.site,
       owner: info.owner.live(),
-      origin: redactUrl(info.url),
+      origin: () => redactUrl(info.url),
       describe: () => `${redactUrl(info.url.replace(/^http/, 'ws'))} (ws package)`,
       isOpen: () => !socket.destroyed,
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
@@ -136,7 +136,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: inTest ? 'test' : 'file',
       site: info.site,
       owner,
-      origin: originOf(info.url),
+      origin: () => originOf(info.url),
       describe: () =>
         `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}, in ${shared ? 'http.globalAgent' : `an http.Agent${pool ? ` created ${pool.scope.type === 'test' ? 'by this test' : `in ${pool.scope.type} scope`}` : ''}`} and never destroyed`,
       isOpen: () =>
@@ -160,7 +160,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site: info.site,
       owner: info.owner.live(),
-      origin: redactUrl(info.url),
+      origin: () => redactUrl(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
       isOpen: () => !res.readableEnded && !res.destroyed,

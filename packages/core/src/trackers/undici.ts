@@ -128,7 +128,7 @@ export function installUndiciTracker(engine: Engine) {
       checkAt: 'test',
       site: info.site,
       owner: info.owner,
-      origin: originOf(info.url),
+      origin: () => originOf(info.url),
       describe: () => `${url} (${socket ? 'open' : 'connecting'})`,
       isOpen: () => (socket ? !socket.destroyed : info.state !== 'done'),
       whenClosed: (done) =>
@@ -179,7 +179,7 @@ export function installUndiciTracker(engine: Engine) {
         checkAt: 'test',
         site: info.site,
         owner,
-        origin: originOf(String(request.origin ?? '')),
+        origin: () => originOf(String(request.origin ?? '')),
         describe: () =>
           info.state === 'pending'
             ? `${info.method} ${redactUrl(info.url)}, no response yet`
@@ -257,7 +257,7 @@ export function installUndiciTracker(engine: Engine) {
           checkAt: 'file',
           site,
           owner,
-          origin: originOf(origin),
+          origin: () => originOf(origin),
           describe: () => `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
           isOpen: () =>
             !socket.destroyed &&
