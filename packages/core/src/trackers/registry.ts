@@ -93,9 +93,10 @@ export function isTls(socket: net.Socket): boolean {
 
 let everySocket: boolean | undefined
 /**
- * Whether `net.client.socket` fires for every client socket, TLS included: Node ≥ 22.17 and ≥ 24.2
- * publish it from `Socket#connect` (nodejs/node#58349); Node 20 only from `net.connect()`. Read from the
- * function's source so that node:tls and node:https are loaded only where they must be wrapped.
+ * Whether `net.client.socket` fires for every client socket, TLS included: since nodejs/node#58349
+ * (May 2025; Node 22.23, 24 and 26 here) it is published from `Socket#connect`, on Node 20 only from
+ * `net.connect()`. Read from the function's source so that node:tls and node:https are loaded only
+ * where they must be wrapped; should the name change, netsan falls back to wrapping (seen twice is seen once).
  */
 export function publishesEverySocket(): boolean {
   if (everySocket === undefined) {
