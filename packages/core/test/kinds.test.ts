@@ -108,6 +108,36 @@ describe('WebSockets', () => {
     assert.deepEqual(await scope.end(), [])
   })
 
+  test('a global WebSocket whose handshake never completes is a websocket leak, ended by cleanup', async () => {
+    // A server that accepts the connection and never answers the upgrade.
+    const held = new Set<import('node:net').Socket>()
+    const silent = (await import('node:net')).createServer((s) => held.add(s.on('error', () => {})))
+    const port = await listen(silent)
+    try {
+      const scope = track({ root: ROOT })
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`) // MARK:pending-ws
+      const closed = new Promise((r) => ws.addEventListener('close', r, { once: true }))
+      await new Promise((r) => setTimeout(r, 50))
+      const leak = only(await scope.end(), 'websocket')
+      assert.match(leak.description, /^ws:\/\/127\.0\.0\.1:\d+\/ \((connecting|open)\)$/)
+      assertCreatedAt(leak, import.meta.url, 'MARK:pending-ws')
+      await closed // cleanup destroyed its socket: the WebSocket closes instead of hanging
+    } finally {
+      for (const s of held) s.destroy()
+      await new Promise((r) => silent.close(r))
+    }
+  })
+
+  test('fixed: a refused global WebSocket leaves nothing open', async () => {
+    const refused = (await import('node:net')).createServer()
+    const port = await listen(refused)
+    await new Promise((r) => refused.close(r))
+    const scope = track({ root: ROOT })
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`)
+    await new Promise((r) => ws.addEventListener('close', r, { once: true }))
+    assert.deepEqual(await scope.end(), [])
+  })
+
   test('a ws-package client never closed is a websocket leak', async () => {
     const scope = track({ root: ROOT })
     const ws = new WsClient(url) // MARK:ws-package
