@@ -80,8 +80,9 @@ const CAUSES = [
     text:
       "undici's own HTTP/2 pool session (undici opens it with `http2.connect` after ALPN picks `h2`; the default " +
       'over TLS in undici 8, `allowH2: true` in 6/7) is reported as the test\'s `http2` session ("session to ' +
-      'https://…, never closed"), a correct request too. `trackers/http2.ts` tells undici\'s sessions from user ' +
-      'sessions by the stack of the `http2.connect` call (`LIBRARY_POOL`); the marked combinations slip through.',
+      'https://…, never closed"), a correct request too. netsan tracks a session by the socket `http2.connect` ' +
+      "opens (`trackers/socket.ts`); undici's session rides on a socket its connector opened and the pool claimed, " +
+      'so it is not a user session; the marked combinations would be a regression of that.',
   },
 ]
 
