@@ -106,9 +106,10 @@ function trackBody(
   },
 ): void {
   if (!res || res.body === null || call.method === 'HEAD' || NO_BODY_STATUS.has(res.status)) return
-  if (res.headers.get('content-length') === '0') return
-  const ref = new WeakRef(res)
   const length = res.headers.get('content-length')
+  if (length === '0') return
+  // Held strongly until its test ends (the ledger then lets go): were it collected first, undici's
+  // finalizer would cancel the body, and whether an unread body fails the test would depend on the GC.
   let policy: boolean | undefined
   const held = () => call.undici()?.state === 'headers'
   const resource = new Resource({
@@ -118,17 +119,14 @@ function trackBody(
     owner: call.owner.live(),
     origin: () => originOf(call.url),
     describe: () => {
-      const r = ref.deref()
       const size = length ? `${length}-byte body` : 'body'
-      const what = r?.bodyUsed ? `${size} read only partly` : `${size} never read`
+      const what = res.bodyUsed ? `${size} read only partly` : `${size} never read`
       return `${call.method} ${redactUrl(call.url)} → ${res.status}, ${what}${held() ? ', holding its connection' : ''}`
     },
     isOpen: () => {
-      const r = ref.deref()
-      if (!r) return false
       // Still streaming: holds a connection, or a stream that was never finished.
       if (held()) return true
-      if (r.bodyUsed) return false
+      if (res.bodyUsed) return false
       return (policy ??= bodyPolicy(engine, call.site))
     },
     whenClosed: (done) => {
@@ -143,7 +141,7 @@ function trackBody(
         const socket = call.undici()?.socket
         if (!isHttp2(socket)) socket?.destroy()
       }
-      const body = ref.deref()?.body
+      const body = res.body
       if (body && !body.locked) body.cancel().catch(destroy)
       else destroy()
     },
