@@ -5,12 +5,12 @@ import { captureSite, type Site } from './stack.ts'
 import { installTrackers } from './trackers/index.ts'
 import type { ResolvedOptions } from './types.ts'
 
-/** Carried through a wrapped call (fetch, new WebSocket) so channel events fired later know their call site. */
+/** Carried through a wrapped call (fetch, a Dispatcher API method, http.request) so channel events fired later know their call site. */
 export interface CallContext {
   site: Site
-  /** Set by a wrapper that reports the call's request itself (fetch, WebSocket); told its undici request. */
+  /** Set by a wrapper that reports the call's request itself (fetch); told its undici request. */
   onUndiciRequest?: (request: object) => void
-  /** The wrapper reports what the call creates (fetch, WebSocket): channel trackers stay out. */
+  /** The wrapper reports what the call creates (fetch): channel trackers stay out. */
   owned?: boolean
   /**
    * True while the wrapped call runs synchronously. Its async continuations keep the context, but

@@ -24,8 +24,6 @@ export const registry = {
   claimed: new WeakSet<net.Socket>(),
   /** Pools created while netsan watched. */
   pools: new WeakMap<object, PoolOrigin>(),
-  /** Non-zero while a library creates a socket it manages itself (undici's connector). */
-  claimDepth: 0,
 }
 
 const counted = new WeakMap<net.Socket, { scope: Scope; origin: string | undefined }>()
@@ -53,23 +51,13 @@ export function countConnection(
   socket.once('close', () => scope.stats.connectionClosed())
 }
 
-/** A socket that a pool or session now accounts for stops being a plain `socket` resource. */
+/** A socket that a pool or WebSocket now accounts for stops being a plain `socket` resource. */
 export function claimSocket(socket: net.Socket): void {
   registry.claimed.add(socket)
   const r = registry.sockets.get(socket)
   if (r) {
     registry.sockets.delete(socket)
     r.release()
-  }
-}
-
-/** Runs a library's socket-creating call with its sockets marked as claimed. */
-export function claimingSockets<T>(fn: () => T): T {
-  registry.claimDepth++
-  try {
-    return fn()
-  } finally {
-    registry.claimDepth--
   }
 }
 

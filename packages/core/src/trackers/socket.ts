@@ -68,8 +68,8 @@ export function installSocketTracker(
     if (target) targets.set(socket, target)
     if (seen.has(socket)) return
     seen.add(socket)
-    // A pool (undici's connector) or an HTTP/2 session is creating it: they account for it.
-    if (registry.claimDepth > 0 || onPoolSocket(socket) || registry.claimed.has(socket)) return
+    // A pool (undici's connector) is creating it, or a pool or WebSocket holds it: they account for it.
+    if (onPoolSocket(socket) || registry.claimed.has(socket)) return
     const site = siteNow(engine)
     if (isRunnerSite(site)) return
     const creator = directCreator(site)

@@ -179,7 +179,7 @@ export function installUndiciTracker(engine: Engine) {
         checkAt: 'test',
         site: info.site,
         owner,
-        origin: () => originOf(String(request.origin ?? '')),
+        origin: () => originOf(info.origin),
         describe: () =>
           info.state === 'pending'
             ? `${info.method} ${redactUrl(info.url)}, no response yet`
