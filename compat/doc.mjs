@@ -125,35 +125,27 @@ export function render(summary) {
       `netsan built from ${summary.git ?? 'an unknown commit'}.`,
   )
 
+  /** One row per case of a section, one column per Node line. */
+  const nodeTable = (section, what) => {
+    const rows = [...new Set(results.filter((r) => r.section === section).map((r) => r.row))]
+    return table(
+      [what, ...nodes.map((n) => `Node ${n}`)],
+      rows.map((row) => [
+        row,
+        ...nodes.map((n) =>
+          cellText(results.find((r) => r.section === section && r.row === row && r.node === n)),
+        ),
+      ]),
+    )
+  }
+
   out.push(
     '\n### Test runners (fixture suite through the adapter: two leaking tests, their two fixed twins)\n',
   )
-  const runnerRows = [...new Set(results.filter((r) => r.section === 'runners').map((r) => r.row))]
-  out.push(
-    table(
-      ['runner', ...nodes.map((n) => `Node ${n}`)],
-      runnerRows.map((row) => [
-        row,
-        ...nodes.map((n) =>
-          cellText(results.find((r) => r.section === 'runners' && r.row === row && r.node === n)),
-        ),
-      ]),
-    ),
-  )
+  out.push(nodeTable('runners', 'runner'))
 
   out.push('\n### `node:` modules and clients built on them (through `track()`)\n')
-  const clientRows = [...new Set(results.filter((r) => r.section === 'clients').map((r) => r.row))]
-  out.push(
-    table(
-      ['client', ...nodes.map((n) => `Node ${n}`)],
-      clientRows.map((row) => [
-        row,
-        ...nodes.map((n) =>
-          cellText(results.find((r) => r.section === 'clients' && r.row === row && r.node === n)),
-        ),
-      ]),
-    ),
-  )
+  out.push(nodeTable('clients', 'client'))
 
   out.push("\n### undici: Node's bundled copy and npm undici 6, 7, 8 (through `track()`)\n")
   for (const n of nodes) {
