@@ -34,6 +34,12 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
       marker: 'LEAK:websocket',
     },
     {
+      file: 'websocket.test.js',
+      test: 'websocket: global leaks',
+      words: 'open WebSocket',
+      marker: 'LEAK:global-websocket',
+    },
+    {
       file: 'realms.test.js',
       test: 'realms: npm undici body leaks',
       words: 'unconsumed response body',
@@ -66,7 +72,7 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
       [...LEAKS.map((l) => l.test), 'assertion: fails on its own, no leak'].sort(),
       run.output,
     )
-    assert.equal(run.json?.numPassedTests, 15)
+    assert.equal(run.json?.numPassedTests, 16)
   })
 
   for (const leak of LEAKS) {
@@ -86,7 +92,7 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
     const twins = (run.json?.testResults ?? []).flatMap((f) =>
       f.assertionResults.filter((a) => / fixed$|reuses$|connects$|clean test$/.test(a.fullName)),
     )
-    assert.equal(twins.length, 13)
+    assert.equal(twins.length, 14)
     for (const t of twins) assert.equal(t.status, 'passed', `${t.fullName}: ${t.failureMessages.join('\n')}`)
   })
 

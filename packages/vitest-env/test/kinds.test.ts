@@ -22,6 +22,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
         'assertion fails, nothing leaks',
         'concurrent leaks',
         'fake timers, leaks',
+        'global websocket leaks',
         'hooks beforeEach leak belongs to the test',
         'undici small body leaks',
         'undici websocket leaks',
@@ -57,6 +58,15 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     assert.ok(ws.includes('(open)'), ws)
     assert.ok(ws.includes(`${lineOf('kinds', 'undici.test.ts', '// LEAK undici websocket')}:`), ws)
     assert.equal(run.tests.get('undici websocket fixed')?.status, 'passed')
+  })
+
+  test("Node's global WebSocket never closed fails its test at the creating line; closed, it passes", () => {
+    const ws = run.tests.get('global websocket leaks')?.failureMessages[0] ?? ''
+    assert.match(ws, /^LeakError: netsan: test "global websocket leaks" left 1 network resource open/)
+    assert.ok(ws.includes(`✖ ${KIND_WORDS.websocket} — ws://127.0.0.1:`), ws)
+    assert.ok(ws.includes('(open)'), ws)
+    assert.ok(ws.includes(`at ${lineOf('kinds', 'websocket.test.ts', '// LEAK global websocket')}:`), ws)
+    assert.equal(run.tests.get('global websocket fixed')?.status, 'passed')
   })
 
   test('a pool created in beforeAll and never closed fails the file, not the test', () => {
