@@ -134,9 +134,7 @@ export const OPTION_FLAG: Record<RunnerName, string> = {
 }
 
 function vitestConfig(netsan: boolean): string {
-  const env = netsan
-    ? `    environment: 'netsan',\n    setupFiles: ['vitest-environment-netsan/setup'],\n`
-    : `    environment: 'node',\n`
+  const env = `    environment: '${netsan ? 'netsan' : 'node'}',\n`
   return `export default {\n  cacheDir: '../.cache/vite',\n  test: {\n    include: ['*.test.mjs'],\n${env}  },\n}\n`
 }
 

@@ -28,7 +28,7 @@ await build({
 await build({
   input: { index: path.join(vitestEnv, 'src/index.ts'), setup: path.join(vitestEnv, 'src/setup.ts') },
   platform: 'node',
-  external: [/^node:/, 'netsan', 'vitest'],
+  external: [/^node:/, 'netsan', /^vitest(\/|$)/],
   output: {
     dir: path.join(vitestEnv, 'dist'),
     format: 'esm',

@@ -4,6 +4,5 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'netsan',
-    setupFiles: ['vitest-environment-netsan/setup'],
   },
 })

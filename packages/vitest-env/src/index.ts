@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
+import { registerOnCollect } from './collect.ts'
 import { loadCore, ownDirectories } from './core.ts'
 import { reportOutcome, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
@@ -15,7 +16,7 @@ import {
 
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
 
-/** The line users add next to `environment: 'netsan'`. */
+/** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
 export const SETUP_ENTRY = 'vitest-environment-netsan/setup'
 
 /** Validates the options (a bad one throws netsan's error, which fails the run) and starts the session. */
@@ -35,23 +36,30 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
     )
   }
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
-  return { core, session, file: undefined, rootGiven, setupFileLoaded: false, setupFileConfigured: undefined }
+  return { core, session, file: undefined, rootGiven, hooksRegistered: false, hooksFor: undefined }
 }
 
-function missingSetupFile(state: WorkerState): void {
+/** Why the environment could not register netsan's hooks itself, for the warning. */
+const NO_HOOKS = {
+  runner:
+    "the custom `runner` of this config does not import files through Vitest's own runner class, where netsan registers its per-test hooks",
+  vm: "in the vm pools (vmThreads, vmForks) Vitest's runner lives in the tests' realm, out of the environment's reach",
+}
+
+function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
   if (!state.session.active) return
   warnOnce(
-    'missing-setup',
-    `netsan: environment 'netsan' is on, but its setup file is not in setupFiles, so netsan checks whole files only, not each test.\n` +
+    `missing-setup-${why}`,
+    `netsan: environment 'netsan' is on, but ${NO_HOOKS[why]}, so netsan checks whole files only, not each test.\n` +
       `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`,
   )
 }
 
-/** With the setup file, each file ends in its `aroundAll`; without it, the environment checks the file here. */
-async function finish(state: WorkerState, global: object): Promise<void> {
+/** With the hooks, each file ends in its `aroundAll`; without them, the environment checks the file here. */
+async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  if (!state.setupFileLoaded) missingSetupFile(state)
+  if (!state.hooksRegistered) hooksMissing(state, why)
   // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
   reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
 }
@@ -77,11 +85,13 @@ const environment: Environment = {
     publishState(global, state)
     if (global !== globalThis) publishState(globalThis, state)
     await beginFile(state, undefined)
+    const unhook = await registerOnCollect(state)
     return {
       async teardown(g: any) {
         try {
-          await finish(state, global)
+          await finish(state, global, 'runner')
         } finally {
+          unhook()
           clearState(global, state)
           clearState(globalThis, state)
           state.session.dispose()
@@ -116,7 +126,7 @@ const environment: Environment = {
       getVmContext: () => context,
       async teardown() {
         try {
-          await finish(state, context)
+          await finish(state, context, 'vm')
         } finally {
           unwatch?.()
           clearState(context, state)

@@ -15,10 +15,10 @@ export interface WorkerState {
   file: { path: string | undefined; scope: Scope | undefined } | undefined
   /** Whether the user set `root`; if not, it follows Vitest's root once the worker state is known. */
   rootGiven: boolean
-  /** Set by the setup file the first time it runs in this worker. */
-  setupFileLoaded: boolean
-  /** Whether the environment found the setup file in `setupFiles` (undefined: could not tell yet). */
-  setupFileConfigured: boolean | undefined
+  /** Set once netsan's hooks are registered in a file of this worker (hooks.ts). */
+  hooksRegistered: boolean
+  /** The collection (Vitest's file task) the hooks were last registered in: once per collection. */
+  hooksFor: unknown
 }
 
 export const STATE_KEY = Symbol.for('vitest-environment-netsan.state.v1')
@@ -38,23 +38,19 @@ export function clearState(target: object, state: WorkerState): void {
 /** Vitest's per-worker state: which file runs now and the resolved config. Set after the environment's setup. */
 interface VitestWorkerState {
   filepath?: string
-  config?: { root?: string; setupFiles?: string[]; hookTimeout?: number }
+  /** The file task being collected or run (set when its collection starts). */
+  current?: object
+  config?: { root?: string; hookTimeout?: number }
 }
 
 export function vitestWorker(target: object = globalThis): VitestWorkerState | undefined {
   return (target as { __vitest_worker__?: VitestWorkerState }).__vitest_worker__
 }
 
-/** Takes Vitest's root (for relative paths in reports) and learns whether the setup file is configured. */
+/** Takes Vitest's root (for relative paths in reports) unless the user set one. */
 export function syncWithWorker(state: WorkerState, worker: VitestWorkerState | undefined): void {
-  const config = worker?.config
-  if (!config) return
-  if (!state.rootGiven && config.root) state.session.options.root = config.root
-  if (state.setupFileConfigured === undefined && Array.isArray(config.setupFiles)) {
-    state.setupFileConfigured = config.setupFiles.some((f) =>
-      /vitest-environment-netsan|vitest-env[\\/](dist|src)[\\/]setup\./.test(f),
-    )
-  }
+  const root = worker?.config?.root
+  if (!state.rootGiven && root) state.session.options.root = root
 }
 
 /**

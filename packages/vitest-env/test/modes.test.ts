@@ -42,16 +42,45 @@ describe('vitest-environment-netsan modes and configurations', () => {
     assert.ok(![...run.tests.values()].some((t) => t.status === 'passed'), 'no test may run')
   })
 
-  test('without the setup file: says once what line is missing, and still checks each file', async () => {
-    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_NO_SETUP: '1' } })
+  test('the environment alone (one line of config): per-test failures, each reported once', async () => {
+    const run = await runVitest('modes')
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(run.failed, LEAKING)
+    assert.ok(!run.output.includes('setupFiles'), run.output)
+    assert.equal(run.output.split('netsan: test "a leaks a socket" left').length, 2, run.output)
+    for (const file of run.files.values()) assert.equal(file.message, '', file.message)
+  })
+
+  test('with the setup file too: the same per-test failures, hooks registered once', async () => {
+    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_SETUP: '1' } })
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(run.failed, LEAKING)
+    assert.equal(run.output.split('netsan: test "a leaks a socket" left').length, 2, run.output)
+    assert.equal(run.output.split('netsan: test "b leaks a body" left').length, 2, run.output)
+  })
+
+  test("a custom runner that bypasses Vitest's importFile: says once what line is missing, and still checks each file", async () => {
+    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_RUNNER: './own-runner.ts' } })
     assert.equal(run.code, 1, run.output)
     assert.equal(run.output.split("setupFiles: ['vitest-environment-netsan/setup'],").length, 2, run.output)
+    assert.deepEqual(run.failed, [])
     assert.ok(run.output.includes('netsan: file "a.test.ts" left 1 network resource open'), run.output)
     assert.ok(run.output.includes(lineOf('modes', 'a.test.ts', '// LEAK a')), run.output)
   })
 
+  test('a custom runner with the setup file: per-test failures', async () => {
+    const run = await runVitest('modes', {
+      env: { NETSAN_FIXTURE_RUNNER: './own-runner.ts', NETSAN_FIXTURE_SETUP: '1' },
+    })
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(run.failed, LEAKING)
+    assert.ok(!run.output.includes("setupFiles: ['vitest-environment-netsan/setup'],"), run.output)
+  })
+
   test('the setup file without the environment says what is missing', async () => {
-    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_ENVIRONMENT: 'node' } })
+    const run = await runVitest('modes', {
+      env: { NETSAN_FIXTURE_ENVIRONMENT: 'node', NETSAN_FIXTURE_SETUP: '1' },
+    })
     assert.equal(run.code, 0, run.output)
     assert.equal(run.output.split("environment: 'netsan',").length, 2, run.output)
     assert.ok(run.output.includes('is in setupFiles, but the environment is not'), run.output)
@@ -73,8 +102,20 @@ describe('vitest-environment-netsan modes and configurations', () => {
     for (const file of run.files.values()) assert.equal(file.message, '', file.message)
   })
 
-  test('pool vmThreads: per-test failures', async () => {
+  test('pool vmThreads without the setup file: says what line is missing, and still checks each file', async () => {
     const run = await runVitest('modes', { env: { NETSAN_FIXTURE_POOL: 'vmThreads' } })
+    assert.equal(run.code, 1, run.output)
+    assert.ok(run.output.includes('in the vm pools (vmThreads, vmForks)'), run.output)
+    assert.equal(run.output.split("setupFiles: ['vitest-environment-netsan/setup'],").length, 2, run.output)
+    assert.deepEqual(run.failed, [])
+    assert.ok(run.output.includes('netsan: file "a.test.ts" left 1 network resource open'), run.output)
+    assert.ok(run.output.includes('netsan: file "b.test.ts" left 1 network resource open'), run.output)
+  })
+
+  test('pool vmThreads with the setup file: per-test failures', async () => {
+    const run = await runVitest('modes', {
+      env: { NETSAN_FIXTURE_POOL: 'vmThreads', NETSAN_FIXTURE_SETUP: '1' },
+    })
     assert.equal(run.code, 1, run.output)
     assert.deepEqual(run.failed, LEAKING)
     assert.ok(
