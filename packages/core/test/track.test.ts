@@ -135,11 +135,44 @@ describe('bodies', () => {
 describe('requests', () => {
   test('fetch left in flight without a signal is a request leak', async () => {
     const scope = track({ root: ROOT })
-    fetch(`${srv.url}/hang`) // MARK:hang
+    const pending = fetch(`${srv.url}/hang`) // MARK:hang
     await new Promise((r) => setTimeout(r, 20))
     const leak = only(await scope.end(), 'request')
     assert.match(leak.description, /no response yet \(no AbortSignal\)/)
     assertCreatedAt(leak, import.meta.url, 'MARK:hang')
+    // cleanup aborted it, on its connection
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    assert.match(String((error as Error)?.cause), /netsan aborted a request that the test left in flight/)
+  })
+
+  test('cleanup aborts a leaked fetch that still waits for a connection', { timeout: 10_000 }, async () => {
+    // An Agent of the undici that runs `fetch` (Node's own), limited to one connection.
+    await (await fetch(`${srv.url}/x?bytes=1`)).text()
+    const global = (globalThis as Record<symbol, any>)[Symbol.for('undici.globalDispatcher.1')]
+    const dispatcher = new global.constructor({ connections: 1 })
+    try {
+      const scope = track({ root: ROOT })
+      const first = fetch(`${srv.url}/hang`, { dispatcher } as RequestInit)
+      const queued = fetch(`${srv.url}/hang`, { dispatcher } as RequestInit) // behind the first
+      await new Promise((r) => setTimeout(r, 20))
+      const leaks = await scope.end()
+      assert.deepEqual(
+        leaks.map((l) => l.kind),
+        ['request', 'request'],
+      )
+      for (const p of [first, queued]) {
+        const error = await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        assert.match(String((error as Error)?.cause), /netsan aborted a request/)
+      }
+    } finally {
+      await dispatcher.close()
+    }
   })
 
   test('fixed: aborted request', async () => {

@@ -4,7 +4,7 @@ import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 import { NO_BODY_STATUS, noop } from './registry.ts'
-import { bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
+import { abortRequest, bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
 
 const WRAPPED = Symbol.for('netsan.fetch.v1')
 
@@ -31,12 +31,9 @@ export function installFetchTracker(engine: Engine): () => void {
         init?.method ?? (typeof input === 'object' ? input?.method : undefined) ?? 'GET',
       ).toUpperCase()
       const url = String(typeof input === 'string' ? input : (input?.href ?? input?.url ?? input))
-      // An abort handle for cleanup, only where the caller gave no signal of their own.
-      let controller: AbortController | undefined
-      if (!init?.signal && (typeof input !== 'object' || input === null || !('signal' in input))) {
-        controller = new AbortController()
-        init = { ...init, signal: controller.signal }
-      }
+      // Whether the caller can cancel it: the report says so. netsan adds no signal of its own
+      // (undici's Request costs ≈ 50 µs more with one); cleanup aborts undici's request instead.
+      const noSignal = !init?.signal && (typeof input !== 'object' || input === null || !('signal' in input))
       let pending = true
       let waiters: (() => void)[] | undefined
       const settled = () => {
@@ -52,18 +49,17 @@ export function installFetchTracker(engine: Engine): () => void {
         site,
         owner,
         origin: () => originOf(url),
-        describe: () =>
-          `${method} ${redactUrl(url)}, no response yet${controller ? ' (no AbortSignal)' : ''}`,
+        describe: () => `${method} ${redactUrl(url)}, no response yet${noSignal ? ' (no AbortSignal)' : ''}`,
         isOpen: () => pending,
         whenClosed: (done) => (pending ? (waiters ??= []).push(done) : done()),
         close: () => {
           // The test never awaited it: keep netsan's abort from surfacing as an unhandled rejection.
           tracked?.catch(noop)
-          if (controller) {
-            controller.abort(
+          if (undici)
+            abortRequest(
+              undici,
               new NetsanError(ErrorCodes.LEAKS, 'netsan aborted a request that the test left in flight'),
             )
-          } else if (!isHttp2(undici?.socket)) undici?.socket?.destroy()
         },
       })
       let promise: Promise<Response>

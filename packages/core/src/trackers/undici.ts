@@ -19,6 +19,8 @@ import {
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
+  /** undici's core request, the key of this info. */
+  request: any
   state: 'pending' | 'headers' | 'done'
   method: string
   /** undici's own `scheme://host:port` of the request. */
@@ -152,6 +154,7 @@ export function installUndiciTracker(engine: Engine) {
       const call = engine.calls.getStore()
       const owner = engine.current()
       const info: UndiciRequestInfo = {
+        request,
         state: 'pending',
         method: String(request.method ?? 'GET'),
         origin: String(request.origin ?? ''),
@@ -366,6 +369,19 @@ export function isHttp2(socket: net.Socket | undefined): boolean {
  * and would break every other stream of an HTTP/2 session; so the body itself is dumped where
  * undici's request handler exposes it, and only otherwise the socket is destroyed.
  */
+/**
+ * Aborts an in-flight request the way undici does itself: through the abort function its connection
+ * gave it (HTTP/1: the socket; HTTP/2: only its stream), or, while it still waits for a connection,
+ * as the error it fails with on reaching one (undici 6, 7 and 8 alike).
+ */
+export function abortRequest(info: UndiciRequestInfo, reason: Error): void {
+  const request = info.request
+  try {
+    if (typeof request.abort === 'function') request.abort(reason)
+    else if (!request.aborted && !request.completed && !request.error) request.error = reason
+  } catch {}
+}
+
 function abandon(request: any, info: UndiciRequestInfo): void {
   const body = handlerBody(request)
   if (body) {
