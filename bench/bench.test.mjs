@@ -68,6 +68,10 @@ test(
         }
         finite(r.ratios.netsanPlain, `${runner} netsan/plain`)
         finite(r.ratios.optionPlain, `${runner} option/plain`)
+        const p = r.pairedNetsanPlain
+        assert.equal(p.rounds.length, r.modes.netsan.runsMs.length, `${runner}: one paired ratio per round`)
+        for (const v of [p.median, p.p25, p.p75, ...p.rounds]) finite(v, `${runner} paired netsan/plain`)
+        assert.ok(p.p25 <= p.median && p.median <= p.p75, `${runner}: paired quantiles in order`)
       }
 
       assert.ok(bench.micro, 'micro results present')

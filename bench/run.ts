@@ -28,6 +28,7 @@ import {
   markdownTable,
   median,
   msSince,
+  quantile,
   ROOT,
   type RunResult,
   round,
@@ -71,6 +72,11 @@ export interface RunnerResult {
   ratios: { netsanPlain: number; optionPlain: number }
   /** The same ratios of median CPU time (supplementary; wall time is the budget). */
   cpuRatios?: { netsanPlain: number; optionPlain: number }
+  /**
+   * Each round's netsan/plain wall-time ratio (the two runs are next to each other), as median and
+   * middle half: the spread says how far one run's ratio can be trusted on this machine.
+   */
+  pairedNetsanPlain: { median: number; p25: number; p75: number; rounds: number[] }
 }
 
 export interface BenchResult {
@@ -245,13 +251,17 @@ log(
     `${size.warmup} warm-up + ${size.rounds} rounds, ${runners.join(' and ')}, Node ${process.version}, ${os.cpus().length} CPUs`,
 )
 log(`suite in ${dir}`)
+/** Plain and netsan swap places every round, so that a drift of the machine favours neither. */
+function roundOrder(r: number): readonly Mode[] {
+  return r % 2 === 0 ? MODES : (['netsan', 'plain', 'option'] as const)
+}
 const totalRounds = size.warmup + size.rounds
 for (let r = 0; r < totalRounds; r++) {
   const warm = r < size.warmup
   const label = warm ? `warmup${r + 1}` : `round${r - size.warmup + 1}`
   const cells: string[] = []
   for (const runner of runners) {
-    for (const mode of MODES) {
+    for (const mode of roundOrder(r)) {
       const one = await runOnce(runner, mode, label)
       if (!warm) runs[runner][mode].push(one)
       cells.push(`${runner} ${mode} ${(one.result.ms / 1000).toFixed(2)}s`)
@@ -278,9 +288,16 @@ for (const runner of runners) {
       ...(mode === 'option' && { flag: OPTION_FLAG[runner], reported: list.at(-1)!.reported }),
     }
   }
+  const paired = runs[runner].netsan.map((o, i) => o.result.ms / runs[runner].plain[i]!.result.ms)
   results[runner] = {
     version: versionOf(runner),
     modes,
+    pairedNetsanPlain: {
+      median: round(median(paired), 3),
+      p25: round(quantile(paired, 0.25), 3),
+      p75: round(quantile(paired, 0.75), 3),
+      rounds: paired.map((v) => round(v, 3)),
+    },
     ratios: {
       netsanPlain: round(modes.netsan.medianMs / modes.plain.medianMs, 3),
       optionPlain: round(modes.option.medianMs / modes.plain.medianMs, 3),
@@ -348,7 +365,8 @@ const bench: BenchResult = {
     requestsPerTest: REQUESTS_PER_TEST,
     warmup: size.warmup,
     rounds: size.rounds,
-    order: 'per round: vitest plain, netsan, option; jest plain, netsan, option',
+    order:
+      'per round: vitest plain, netsan, option; jest plain, netsan, option (plain and netsan swap places every other round)',
   },
   runners: results,
   micro,
@@ -375,6 +393,11 @@ log(
   `\nmedian wall time of ${size.rounds} run(s) per mode, ${expectedTests} tests, ${expectedTests * REQUESTS_PER_TEST} requests:`,
 )
 log(table(head, rows))
+const pairedLines = runners.map((runner) => {
+  const p = results[runner]!.pairedNetsanPlain
+  return `${runner}: netsan/plain round by round, median ${p.median.toFixed(3)}, middle half ${p.p25.toFixed(3)}–${p.p75.toFixed(3)} (${p.rounds.length} rounds)`
+})
+for (const line of pairedLines) log(`  ${line}`)
 const cpuLines = runners.flatMap((runner) => {
   const r = results[runner]!
   if (!r.cpuRatios) return []
@@ -419,10 +442,11 @@ if (argv.readme) {
 function resultsMarkdown(b: BenchResult): string {
   const lines = [
     `Run of ${b.date.slice(0, 16).replace('T', ' ')} UTC, Node ${b.node}, ${b.platform}, ${b.cpus.count} × ${b.cpus.model}; command: \`${b.command}\`${b.revision ? ` at ${b.revision.commit}${b.revision.packagesDirty ? ' (packages/ with uncommitted changes, built as they were)' : ''}` : ''}.`,
-    `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds alternating plain / netsan / own option; median wall time per mode (spawn to exit).`,
+    `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds of plain / netsan / own option (plain and netsan swap places every other round); median wall time per mode (spawn to exit).`,
     '',
     markdownTable(head, rows),
     '',
+    ...pairedLines.map((line) => `- ${line}`),
     ...cpuLines.map((line) => `- ${line} (supplementary)`),
   ]
   const m = b.micro
