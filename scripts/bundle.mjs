@@ -2,6 +2,7 @@
 // the declarations: netsan's runtime entry into one ES module (dist/netsan.js), and the Vitest
 // environment's two entries (its `tsc` emits declarations only). Vitest runs each test file in a fresh
 // worker by default: 3 modules instead of ~35 spare Node's loader ~10 ms per worker (bench/README.md).
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'rolldown'
@@ -24,6 +25,11 @@ await build({
   },
   logLevel: 'warn',
 })
+
+// Its `dist` holds only these bundles and tsc's declarations: no stale modules of earlier builds.
+for (const file of fs.readdirSync(path.join(vitestEnv, 'dist'), { withFileTypes: true })) {
+  if (file.isFile() && /\.js(\.map)?$/.test(file.name)) fs.rmSync(path.join(vitestEnv, 'dist', file.name))
+}
 
 await build({
   input: { index: path.join(vitestEnv, 'src/index.ts'), setup: path.join(vitestEnv, 'src/setup.ts') },
