@@ -191,20 +191,24 @@ describe('formatLeaks', () => {
 describe('installation', () => {
   // Vitest loads netsan in a fresh worker per test file: a file that makes no request must not pay
   // for node:http, node:tls, node:http2 or Node's bundled undici (bench/startup.ts measures the rest).
-  test('track() loads none of the heavy network modules by itself', () => {
+  test('importing netsan loads no lazy builtin exports, and track() none of the heavy network modules', () => {
     const entry = new URL('../src/index.ts', import.meta.url).href
     const code = `
       const heavy = ['http', 'https', 'tls', 'http2', 'internal/deps/undici/undici']
-      const loaded = () => heavy.filter((m) => process.moduleLoadList.includes('NativeModule ' + m))
-      const before = loaded()
+      // What an ES module import of node:fs or node:timers would load through their lazy exports.
+      const lazy = ['internal/fs/promises', 'internal/fs/streams', 'internal/readline/interface', 'timers/promises']
+      const loaded = (list) => list.filter((m) => process.moduleLoadList.includes('NativeModule ' + m))
+      const before = loaded([...heavy, ...lazy])
       const { track } = await import(${JSON.stringify(entry)})
+      const imported = loaded(lazy)
       const scope = track()
       await scope.end()
-      console.log(JSON.stringify({ before, after: loaded() }))`
+      console.log(JSON.stringify({ before, imported, after: loaded(heavy) }))`
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })
     assert.equal(r.status, 0, r.stderr)
-    const { before, after } = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
+    const { before, imported, after } = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
     assert.deepEqual(before, [])
+    assert.deepEqual(imported, [])
     assert.deepEqual(after, [])
   })
 })
