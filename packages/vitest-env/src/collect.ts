@@ -34,7 +34,13 @@ async function runnerClass(vitest: { TestRunner?: RunnerClass }): Promise<Runner
 /** Wraps the runner's `importFile` for this environment's lifetime; returns the undo. */
 export async function registerOnCollect(state: WorkerState): Promise<() => void> {
   if (!state.session.active) return () => {}
-  const vitest = (await import('vitest')) as unknown as HookApi & { TestRunner?: RunnerClass }
+  let vitest: HookApi & { TestRunner?: RunnerClass }
+  try {
+    vitest = (await import('vitest')) as unknown as typeof vitest
+  } catch {
+    // Then the setup file is the way, and the environment says so at the end of the file.
+    return () => {}
+  }
   const Runner = await runnerClass(vitest)
   const proto = Runner?.prototype
   const original = proto?.importFile
