@@ -6,7 +6,7 @@
  * (≈ 10–15 ms of worker CPU per test file, bench/README.md).
  *
  * Vitest's own runner class is public (`TestRunner` from `vitest` in 5, `VitestTestRunner` from
- * `vitest/runners` in 4), and custom runners usually extend it. A runner that does not never calls
+ * `vitest/runners` in 4), and custom runners usually extend it. A runner that neither is it nor calls its `importFile` never calls
  * this; the setup file (`vitest-environment-netsan/setup`) then registers the same hooks, and the
  * environment says so if neither ran.
  */
