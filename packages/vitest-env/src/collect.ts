@@ -6,9 +6,9 @@
  * (≈ 10–15 ms of worker CPU per test file, bench/README.md).
  *
  * Vitest's own runner class is public (`TestRunner` from `vitest` in 5, `VitestTestRunner` from
- * `vitest/runners` in 4), and custom runners usually extend it. A runner that neither is it nor calls its `importFile` never calls
- * this; the setup file (`vitest-environment-netsan/setup`) then registers the same hooks, and the
- * environment says so if neither ran.
+ * `vitest/runners` in 4), and custom runners usually extend it. A runner that bypasses its
+ * `importFile` never reaches this; the setup file (`vitest-environment-netsan/setup`) then registers
+ * the same hooks, and the environment says so if neither ran.
  */
 import { type HookApi, registerHooks } from './hooks.ts'
 import type { WorkerState } from './state.ts'
