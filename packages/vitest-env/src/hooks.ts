@@ -20,18 +20,16 @@ export interface HookApi {
 /**
  * Registers the hooks in the file Vitest collects now, once per collection (Vitest's file task,
  * `__vitest_worker__.current`, is a new object each time a file is collected, reruns included).
- * Returns false where there is no file being collected.
+ * Does nothing where no file is being collected.
  */
-export async function registerHooks(state: WorkerState, vitest: HookApi): Promise<boolean> {
+export async function registerHooks(state: WorkerState, vitest: HookApi): Promise<void> {
   const worker = vitestWorker()
   const collecting = worker?.current ?? worker?.filepath
-  if (collecting === undefined) return false
-  if (state.hooksFor === collecting) return true
+  if (collecting === undefined || state.hooksFor === collecting) return
   if (typeof vitest.aroundEach !== 'function') {
     throw new Error('netsan: vitest-environment-netsan needs aroundEach, which Vitest has from 4.1 on')
   }
   state.hooksFor = collecting
-  state.hooksRegistered = true
   const { session } = state
   syncWithWorker(state, worker)
   // With `isolate: false` the previous file may still be open if its aroundAll never ran.
@@ -64,5 +62,4 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
       reportOutcome(await session.endTest(scope), session.options.root)
     }
   }, timeout)
-  return true
 }

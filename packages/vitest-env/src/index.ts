@@ -36,7 +36,7 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
     )
   }
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
-  return { core, session, file: undefined, rootGiven, hooksRegistered: false, hooksFor: undefined }
+  return { core, session, file: undefined, rootGiven, hooksFor: undefined }
 }
 
 /** Why the environment could not register netsan's hooks itself, for the warning. */
@@ -59,7 +59,7 @@ function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
 async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  if (!state.hooksRegistered) hooksMissing(state, why)
+  if (state.hooksFor === undefined) hooksMissing(state, why)
   // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
   reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
 }

@@ -15,9 +15,7 @@ export interface WorkerState {
   file: { path: string | undefined; scope: Scope | undefined } | undefined
   /** Whether the user set `root`; if not, it follows Vitest's root once the worker state is known. */
   rootGiven: boolean
-  /** Set once netsan's hooks are registered in a file of this worker (hooks.ts). */
-  hooksRegistered: boolean
-  /** The collection (Vitest's file task) the hooks were last registered in: once per collection. */
+  /** The collection (Vitest's file task) netsan's hooks were last registered in (hooks.ts); undefined: never. */
   hooksFor: unknown
 }
 

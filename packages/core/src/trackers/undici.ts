@@ -364,12 +364,6 @@ export function isHttp2(socket: net.Socket | undefined): boolean {
 }
 
 /**
- * Cleanup of a request or body the test left open. Destroying the socket under it would make the
- * client emit 'error' on a stream nobody listens to (an uncaught exception, even in mode 'warn'),
- * and would break every other stream of an HTTP/2 session; so the body itself is dumped where
- * undici's request handler exposes it, and only otherwise the socket is destroyed.
- */
-/**
  * Aborts an in-flight request the way undici does itself: through the abort function its connection
  * gave it (HTTP/1: the socket; HTTP/2: only its stream), or, while it still waits for a connection,
  * as the error it fails with on reaching one (undici 6, 7 and 8 alike).
@@ -382,6 +376,12 @@ export function abortRequest(info: UndiciRequestInfo, reason: Error): void {
   } catch {}
 }
 
+/**
+ * Cleanup of a request or body the test left open. Destroying the socket under it would make the
+ * client emit 'error' on a stream nobody listens to (an uncaught exception, even in mode 'warn'),
+ * and would break every other stream of an HTTP/2 session; so the body itself is dumped where
+ * undici's request handler exposes it, and only otherwise the socket is destroyed.
+ */
 function abandon(request: any, info: UndiciRequestInfo): void {
   const body = handlerBody(request)
   if (body) {
