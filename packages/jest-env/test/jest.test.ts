@@ -88,6 +88,14 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
     })
   }
 
+  test('a fetch left in flight without a signal is reported as such (the fixed twin aborts its own)', () => {
+    const message = testResult(run, 'request.test.js', 'request: leaks').failureMessages.join('\n')
+    assert.match(
+      message,
+      /in-flight request — GET http:\/\/127\.0\.0\.1:\d+\/hang, no response yet \(no AbortSignal\)/,
+    )
+  })
+
   test('every fixed twin passes in the same run', () => {
     const twins = (run.json?.testResults ?? []).flatMap((f) =>
       f.assertionResults.filter((a) => / fixed$|reuses$|connects$|clean test$/.test(a.fullName)),

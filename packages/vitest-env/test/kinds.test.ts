@@ -47,6 +47,16 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     })
   }
 
+  test('a fetch left in flight without a signal is reported as such (the fixed twin aborts its own)', () => {
+    const message = run.tests.get('request leaks')?.failureMessages[0] ?? ''
+    assert.match(
+      message,
+      new RegExp(
+        `${KIND_WORDS.request} — GET http://127\\.0\\.0\\.1:\\d+/hang, no response yet \\(no AbortSignal\\)`,
+      ),
+    )
+  })
+
   test("npm undici: a small body that app code never read (bodies: 'app'), and a WebSocket never closed", () => {
     const body = run.tests.get('undici small body leaks')?.failureMessages[0] ?? ''
     assert.ok(body.includes(`✖ ${KIND_WORDS.body} — GET http://127.0.0.1:`), body)
