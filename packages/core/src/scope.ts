@@ -109,8 +109,11 @@ export class Scope implements ResourceOwner {
   }
 
   /** Settles and lists current leaks without ending the scope (`expectNoLeakedConnections`). */
-  async check(kinds?: ReadonlySet<LeakKind>): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
-    const open = await settle(this.candidates(this.type !== 'test', kinds), this.host.options.settleMs)
+  async check(
+    kinds?: ReadonlySet<LeakKind>,
+    settleMs = this.host.options.settleMs,
+  ): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
+    const open = await settle(this.candidates(this.type !== 'test', kinds), settleMs)
     return this.judge(open)
   }
 
@@ -210,7 +213,10 @@ export function toLeak(r: Resource, root: string, scopeName: string): Leak {
 }
 
 function test(m: string | RegExp, value: string): boolean {
-  return typeof m === 'string' ? value.includes(m) : m.test(value)
+  if (typeof m === 'string') return value.includes(m)
+  // Resolved rules hold netsan's own copy of the user's RegExp (options.ts): `g`/`y` state is reset here.
+  m.lastIndex = 0
+  return m.test(value)
 }
 
 export function matchesRule(rule: IgnoreRule, leak: Leak): boolean {
@@ -223,7 +229,7 @@ export function matchesRule(rule: IgnoreRule, leak: Leak): boolean {
 
 function describeRule(rule: IgnoreRule): string {
   const parts = Object.entries(rule).map(
-    ([k, v]) => `${k}: ${v instanceof RegExp ? String(v) : JSON.stringify(v)}`,
+    ([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`,
   )
   return `ignore rule { ${parts.join(', ')} }`
 }
