@@ -1,6 +1,7 @@
 import { ErrorCodes, NetsanError } from './errors.ts'
 import { mergeLeaks } from './format.ts'
 import { FIXES } from './kinds.ts'
+import { redactText } from './redact.ts'
 import type { Resource, ResourceOwner } from './resource.ts'
 import { settle } from './settle.ts'
 import { formatFrame, relative, userFrames } from './stack.ts'
@@ -176,7 +177,8 @@ export class Scope implements ResourceOwner {
       const leak = toLeak(r, options.root, this.name)
       const allowance = this.allowances.find((a) => a.kind === r.kind)
       const rule = allowance ? undefined : options.ignore.find((rule) => matchesRule(rule, leak))
-      if (allowance) suppressed.push(withResource({ leak, by: 'allowLeaks', reason: allowance.reason }, r))
+      if (allowance)
+        suppressed.push(withResource({ leak, by: 'allowLeaks', reason: redactText(allowance.reason) }, r))
       else if (rule) suppressed.push(withResource({ leak, by: 'ignore', reason: describeRule(rule) }, r))
       else leaks.push(leak)
     }
@@ -193,10 +195,12 @@ function withResource(s: Suppressed, resource: Resource): Suppressed {
 export function toLeak(r: Resource, root: string, scopeName: string): Leak {
   const frames = userFrames(r.site)
   const first = frames[0]
+  const origin = r.origin
+  // Trackers redact their URLs; this is the one door every leak passes on its way to any output.
   return {
     kind: r.kind,
-    description: r.describe(),
-    ...(r.origin !== undefined && { origin: r.origin }),
+    description: redactText(r.describe()),
+    ...(origin !== undefined && { origin: redactText(origin) }),
     stack: frames.slice(0, 6).map((f) => formatFrame(f, root)),
     ...(first && {
       frame: {
@@ -231,5 +235,5 @@ function describeRule(rule: IgnoreRule): string {
   const parts = Object.entries(rule).map(
     ([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`,
   )
-  return `ignore rule { ${parts.join(', ')} }`
+  return redactText(`ignore rule { ${parts.join(', ')} }`)
 }
