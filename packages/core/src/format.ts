@@ -23,6 +23,8 @@ export interface FormatOptions {
 export interface Subject {
   type: 'test' | 'file' | 'scope'
   name: string
+  /** One line under the heading, from the adapter: why a test that expects to fail still fails. */
+  note?: string
 }
 
 function plural(n: number, word: string): string {
@@ -48,6 +50,7 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
   const lines = [
     c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open`),
   ]
+  if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
