@@ -1,4 +1,5 @@
 import { KIND_WORDS } from './kinds.ts'
+import { redactText } from './redact.ts'
 import type { Leak, Suppressed } from './types.ts'
 
 export interface Colors {
@@ -60,7 +61,8 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
     if (code !== undefined && code !== '' && leak.frame) {
       const n = String(leak.frame.line)
-      lines.push(`      ${c.dim(`${n} |`)} ${code.trim()}`)
+      // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
+      lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
     }
     if (subject.type !== 'test' && leak.owner !== subject.name)
       lines.push(c.dim(`    opened in: ${leak.owner}`))

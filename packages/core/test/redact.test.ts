@@ -9,7 +9,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startServer } from '../fixtures/server.ts'
-import { allowLeaks, type NetsanOptions, redactUrl, resolveOptions, Session } from '../src/index.ts'
+import {
+  allowLeaks,
+  formatLeaks,
+  type NetsanOptions,
+  redactUrl,
+  resolveOptions,
+  Session,
+} from '../src/index.ts'
 import { isSecretName, redactText } from '../src/redact.ts'
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname)
@@ -120,6 +127,24 @@ describe('redactText', () => {
       redactText(`GET http://h/x?otp=123456, no response yet; then ws://h/s?sessionToken=abc (open).`),
       'GET http://h/x?otp=***, no response yet; then ws://h/s?sessionToken=*** (open).',
     )
+  })
+  test('the code frame under a leak: a URL written in the source line is redacted too', () => {
+    const text = formatLeaks(
+      { type: 'test', name: 't' },
+      [
+        {
+          kind: 'request',
+          description: 'GET http://h/x, no response yet',
+          stack: ['at src/a.ts:3:1'],
+          frame: { file: 'src/a.ts', line: 3, column: 1 },
+          fix: 'abort it',
+          owner: 't',
+          count: 1,
+        },
+      ],
+      { sourceLine: () => "  await fetch('https://bot:hunter2@api.example.com/send?api_token=abc123')" },
+    )
+    assert.ok(text.includes("3 | await fetch('https://***@api.example.com/send?api_token=***')"), text)
   })
   test('leaves text without URLs alone', () => {
     const text = 'TCP socket to 127.0.0.1:4000 (connected), never destroyed'

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, test } from 'node:test'
-import { failedTests, lineOf, runJest, testResult } from './run-jest.ts'
+import { FIXTURES, failedTests, lineOf, runJest, testResult } from './run-jest.ts'
 
 // Issue 13, "leaks are hidden" and its smaller items, on real Jest runs of fixtures/hidden.
 const options = (o: unknown) => ({ NETSAN_FIXTURE_OPTIONS: JSON.stringify(o) })
@@ -49,5 +53,72 @@ describe('test.failing: a leak is not the failure the test expects', () => {
       run.output,
       /netsan: test "failing: fails on its own and leaks" left 1 network resource open/,
     )
+  })
+})
+
+const NETSAN = path.resolve(FIXTURES, '../../core/bin/netsan.js')
+const SECRET_NAMES = [
+  'jwt',
+  'x-api-key',
+  'api_token',
+  'auth_token',
+  'access-token',
+  'accessToken',
+  'sessionToken',
+]
+SECRET_NAMES.push('client-secret', 'id-token', 'X-Goog-Signature', 'X-Goog-Credential', 'AWSAccessKeyId')
+SECRET_NAMES.push('sas', 'otp', 'token_hash')
+
+/** No secret value anywhere; each name shown with `***`. */
+function assertRedacted(text: string, what: string): void {
+  assert.doesNotMatch(text, /LEAKED\d+x|hunter2/, `${what} prints a secret:\n${text}`)
+  for (const name of SECRET_NAMES)
+    assert.ok(text.includes(`${name}=***`), `${what} lacks ${name}=***:\n${text}`)
+}
+
+describe('secrets in URLs never reach an output', () => {
+  test('the failure messages, the JSON report, and netsan report in text, github, markdown and json', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-jest-secrets-'))
+    try {
+      const run = await runJest(
+        'hidden',
+        ['secrets.test.js'],
+        options({ report: path.join(dir, 'netsan.json') }),
+      )
+      assert.equal(run.code, 1, run.output)
+      const leaking = [
+        'secrets: WebSocket with credentials in its URL left open',
+        'secrets: fetch left in flight',
+        'secrets: http.get with userinfo left in flight',
+      ]
+      assert.deepEqual(failedTests(run), leaking)
+      for (const name of leaking) {
+        const message = testResult(run, 'secrets.test.js', name).failureMessages.join('\n')
+        assertRedacted(message, `the failure of "${name}"`)
+      }
+      const fetchLeak = testResult(
+        run,
+        'secrets.test.js',
+        'secrets: fetch left in flight',
+      ).failureMessages.join('\n')
+      assert.match(
+        fetchLeak,
+        /GET http:\/\/127\.0\.0\.1:\d+\/v1\/items\?page=2&jwt=\*\*\*&.*#…, no response yet/,
+      )
+      assert.doesNotMatch(run.output, /LEAKED\d+x|hunter2/, run.output)
+
+      const reports = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+      assert.ok(reports.length > 0, 'a JSON report was written')
+      for (const f of reports) assertRedacted(fs.readFileSync(path.join(dir, f), 'utf8'), `report ${f}`)
+      for (const format of ['text', 'github', 'markdown', 'json']) {
+        const r = spawnSync(process.execPath, [NETSAN, 'report', dir, '--format', format], {
+          encoding: 'utf8',
+        })
+        assert.equal(r.status, 1, r.stderr)
+        assertRedacted(r.stdout + r.stderr, `netsan report --format ${format}`)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

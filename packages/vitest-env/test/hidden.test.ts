@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, test } from 'node:test'
 import { KIND_WORDS } from 'netsan'
-import { lineOf, runVitest } from './run-vitest.ts'
+import { lineOf, packageDir, runVitest } from './run-vitest.ts'
 
 // Issue 13, "leaks are hidden" and its smaller items, on real Vitest runs of fixtures/hidden.
 const options = (o: unknown) => ({ NETSAN_FIXTURE_OPTIONS: JSON.stringify(o) })
@@ -59,5 +63,68 @@ describe('test.fails: a leak is not the failure the test expects', () => {
       run.output.includes('netsan: test "fails: fails on its own and leaks" left 1 network resource open'),
       run.output,
     )
+  })
+})
+
+const NETSAN = path.resolve(packageDir, '../core/bin/netsan.js')
+const SECRET_NAMES = [
+  'jwt',
+  'x-api-key',
+  'api_token',
+  'auth_token',
+  'access-token',
+  'accessToken',
+  'sessionToken',
+]
+SECRET_NAMES.push('client-secret', 'id-token', 'X-Goog-Signature', 'X-Goog-Credential', 'AWSAccessKeyId')
+SECRET_NAMES.push('sas', 'otp', 'token_hash')
+
+/** No secret value anywhere; each name shown with `***`. */
+function assertRedacted(text: string, what: string): void {
+  assert.doesNotMatch(text, /LEAKED\d+x|hunter2/, `${what} prints a secret:\n${text}`)
+  for (const name of SECRET_NAMES)
+    assert.ok(text.includes(`${name}=***`), `${what} lacks ${name}=***:\n${text}`)
+}
+
+describe('secrets in URLs never reach an output', () => {
+  test('the failure messages, the JSON report, and netsan report in text, github, markdown and json', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-vitest-secrets-'))
+    try {
+      const run = await runVitest('hidden', {
+        args: ['secrets.test.ts'],
+        env: options({ report: path.join(dir, 'netsan.json') }),
+      })
+      assert.equal(run.code, 1, run.output)
+      const leaking = [
+        'secrets: WebSocket with credentials in its URL left open',
+        'secrets: fetch left in flight',
+        'secrets: http.get with userinfo left in flight',
+      ]
+      assert.deepEqual(run.failed, leaking)
+      for (const name of leaking) {
+        assertRedacted(run.tests.get(name)?.failureMessages.join('\n') ?? '', `the failure of "${name}"`)
+      }
+      const fetchLeak = run.tests.get('secrets: fetch left in flight')?.failureMessages.join('\n') ?? ''
+      assert.match(
+        fetchLeak,
+        /GET http:\/\/127\.0\.0\.1:\d+\/v1\/items\?page=2&jwt=\*\*\*&.*#…, no response yet/,
+      )
+      const ws = run.tests.get('secrets: WebSocket with credentials in its URL left open')?.failureMessages
+      assert.match(ws?.join('\n') ?? '', /ws:\/\/127\.0\.0\.1:\d+\/feed\?jwt=\*\*\*&/)
+      assert.doesNotMatch(run.output, /LEAKED\d+x|hunter2/, run.output)
+
+      const reports = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
+      assert.ok(reports.length > 0, 'a JSON report was written')
+      for (const f of reports) assertRedacted(fs.readFileSync(path.join(dir, f), 'utf8'), `report ${f}`)
+      for (const format of ['text', 'github', 'markdown', 'json']) {
+        const r = spawnSync(process.execPath, [NETSAN, 'report', dir, '--format', format], {
+          encoding: 'utf8',
+        })
+        assert.equal(r.status, 1, r.stderr)
+        assertRedacted(r.stdout + r.stderr, `netsan report --format ${format}`)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
