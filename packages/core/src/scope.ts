@@ -1,6 +1,7 @@
 import { ErrorCodes, NetsanError } from './errors.ts'
 import { mergeLeaks } from './format.ts'
 import { FIXES } from './kinds.ts'
+import { DEFAULT_SETTLE_MS } from './options.ts'
 import { redactText } from './redact.ts'
 import type { Resource, ResourceOwner } from './resource.ts'
 import { settle } from './settle.ts'
@@ -12,6 +13,10 @@ export type ScopeType = 'run' | 'file' | 'test'
 
 // Requests and bodies are judged once, at their owner's end; a connection can still leak later.
 const ONE_SHOT = new Set<LeakKind>(['request', 'body'])
+
+// A check inside the test (expectNoLeakedConnections) ends this long before the runner's timeout
+// fires, so that the test fails with netsan's report rather than with a timeout.
+const DEADLINE_MARGIN_MS = 50
 
 /** What a scope needs from the engine that created it. */
 export interface ScopeHost {
@@ -38,6 +43,12 @@ export class Scope implements ResourceOwner {
   private readonly resources = new Set<Resource>()
   private readonly allowances: { kind: LeakKind; reason: string }[] = []
   private endedFlag = false
+  /**
+   * When the runner's timeout for the code running in this scope fires (`performance.now()` ms), where
+   * the runner tells it: the adapters set it as a test's function or a hook starts. Settling never runs
+   * past it, so netsan turns no leak into a timeout and makes no run slower than its own timeouts.
+   */
+  deadline: number | undefined
 
   constructor(host: ScopeHost, type: ScopeType, name: string, parent: Scope | undefined) {
     this.host = host
@@ -114,7 +125,8 @@ export class Scope implements ResourceOwner {
     kinds?: ReadonlySet<LeakKind>,
     settleMs = this.host.options.settleMs,
   ): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
-    const open = await settle(this.candidates(this.type !== 'test', kinds), settleMs)
+    const left = this.timeLeft() - DEADLINE_MARGIN_MS
+    const open = await settle(this.candidates(this.type !== 'test', kinds), clamp(settleMs, left))
     return this.judge(open)
   }
 
@@ -139,7 +151,11 @@ export class Scope implements ResourceOwner {
         }
       }
     }
-    const open = await settle(this.candidates(true), this.host.options.settleMs)
+    // No runner timer runs on this wait, but a slow test must not wait past its timeout either; it keeps
+    // the few ms that closing takes on loopback (docs/discoveries/settle.md), so no false leak appears.
+    const { settleMs } = this.host.options
+    const floor = Math.min(settleMs, DEFAULT_SETTLE_MS)
+    const open = await settle(this.candidates(true), clamp(settleMs, Math.max(this.timeLeft(), floor)))
     const { leaks, suppressed } = this.judge(open)
     const leakedSet = new Set<Resource>()
     for (const r of open) {
@@ -165,6 +181,16 @@ export class Scope implements ResourceOwner {
     return { owner: this.name, leaks, suppressed, stats: this.stats.snapshot() }
   }
 
+  /** A runner's timeout of `ms` starts now (a test's function, a hook); 0, Infinity or undefined: none. */
+  deadlineIn(ms: number | undefined): void {
+    this.deadline = ms !== undefined && ms > 0 && Number.isFinite(ms) ? performance.now() + ms : undefined
+  }
+
+  /** Milliseconds until `deadline`; Infinity without one. */
+  private timeLeft(): number {
+    return this.deadline === undefined ? Number.POSITIVE_INFINITY : this.deadline - performance.now()
+  }
+
   private isSuppressedResource(r: Resource, suppressed: Suppressed[]): boolean {
     return suppressed.some((s) => (s as Suppressed & { resource?: Resource }).resource === r)
   }
@@ -184,6 +210,10 @@ export class Scope implements ResourceOwner {
     }
     return { leaks: mergeLeaks(leaks), suppressed }
   }
+}
+
+function clamp(ms: number, max: number): number {
+  return Math.max(0, Math.min(ms, max))
 }
 
 function withResource(s: Suppressed, resource: Resource): Suppressed {

@@ -122,3 +122,34 @@ describe('secrets in URLs never reach an output', () => {
     }
   })
 })
+
+describe('settle within the runner’s timeouts (settleMs: 3000, tests of 300–1000 ms)', () => {
+  test('no leak becomes a timeout, no leak waits past its timeout, a timeout loses nothing', async () => {
+    const run = await runJest('hidden', ['timeout.test.js'], options({ settleMs: 3000 }))
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(failedTests(run), [
+      'timeout: a test that times out keeps its timeout error and gets netsan’s report',
+      'timeout: expectNoLeakedConnections() fails with the leak before the test times out',
+      'timeout: leaks, and netsan waits no longer than its 400 ms timeout',
+    ])
+    const result = (name: string) => testResult(run, 'timeout.test.js', `timeout: ${name}`)
+    const message = (name: string) => result(name).failureMessages.join('\n')
+    const next = result('the next test starts without the whole settleMs having passed')
+    assert.equal(next.status, 'passed', next.failureMessages.join('\n'))
+    assert.match(message('leaks, and netsan waits no longer than its 400 ms timeout'), /open socket — /)
+
+    const early = message('expectNoLeakedConnections() fails with the leak before the test times out')
+    assert.match(early, /netsan: test "timeout: expectNoLeakedConnections\(\) fails/)
+    assert.doesNotMatch(early, /Exceeded timeout/)
+
+    const timedOut = message('a test that times out keeps its timeout error and gets netsan’s report')
+    assert.match(timedOut, /Exceeded timeout of 300 ms for a test/)
+    assert.match(timedOut, /in-flight request — GET http:\/\/127\.0\.0\.1:/)
+    assert.ok(
+      timedOut.includes(`timeout.test.js:${lineOf('hidden', 'timeout.test.js', 'LEAK:timeout-hang')}:`),
+    )
+
+    const twin = result('a socket destroyed 150 ms after the test ends is not a leak')
+    assert.equal(twin.status, 'passed', twin.failureMessages.join('\n'))
+  })
+})

@@ -43,6 +43,8 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   const endFile = async () => {
     restoreFails()
     if (!fileScope || state.file?.scope !== fileScope) return
+    // The file's end is netsan's own hook: it settles within one hook timeout, as the user's would.
+    fileScope.deadlineIn(hookTimeout)
     reportOutcome(await endFileScope(state), session.options.root)
   }
   // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
@@ -60,6 +62,8 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
     const task = context.task
     restoreFails(task)
     const scope = session.startTest(fileScope, testName(task))
+    // Vitest times the test's function; from here it also covers beforeEach: a conservative deadline.
+    scope?.deadlineIn(task.timeout)
     try {
       await session.runIn(scope, runTest)
     } finally {

@@ -128,3 +128,35 @@ describe('secrets in URLs never reach an output', () => {
     }
   })
 })
+
+describe('settle within the runner’s timeouts (settleMs: 3000, tests of 300–1000 ms)', () => {
+  test('no leak becomes a timeout, no leak waits past its timeout, a timeout loses nothing', async () => {
+    const run = await runVitest('hidden', { args: ['timeout.test.ts'], env: options({ settleMs: 3000 }) })
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(run.failed, [
+      'timeout: a test that times out keeps its timeout error and gets netsan’s report',
+      'timeout: expectNoLeakedConnections() fails with the leak before the test times out',
+      'timeout: leaks, and netsan waits no longer than its 400 ms timeout',
+    ])
+    const message = (name: string) => run.tests.get(`timeout: ${name}`)?.failureMessages.join('\n') ?? ''
+    const next = run.tests.get('timeout: the next test starts without the whole settleMs having passed')
+    assert.equal(next?.status, 'passed', next?.failureMessages.join('\n'))
+    assert.ok(
+      message('leaks, and netsan waits no longer than its 400 ms timeout').includes(
+        `${KIND_WORDS.socket} — `,
+      ),
+    )
+
+    const early = message('expectNoLeakedConnections() fails with the leak before the test times out')
+    assert.match(early, /^LeakError: netsan: test "timeout: expectNoLeakedConnections\(\) fails/)
+    assert.doesNotMatch(early, /timed out/)
+
+    const timedOut = message('a test that times out keeps its timeout error and gets netsan’s report')
+    assert.match(timedOut, /Test timed out in 300ms/)
+    assert.ok(timedOut.includes(`${KIND_WORDS.request} — GET ${'http://127.0.0.1:'}`), timedOut)
+    assert.ok(timedOut.includes(`${lineOf('hidden', 'timeout.test.ts', '// LEAK timeout-hang')}:`), timedOut)
+
+    const twin = run.tests.get('timeout: a socket destroyed 150 ms after the test ends is not a leak')
+    assert.equal(twin?.status, 'passed', twin?.failureMessages.join('\n'))
+  })
+})
