@@ -59,7 +59,10 @@ function redactPath(path: string): string {
     .join('/')
 }
 
-/** Hides credentials before a URL is printed or written: userinfo, fragment and secret values become `***`/`…`. */
+/**
+ * Hides credentials before a URL is printed or written: userinfo, fragment and secret values become
+ * `***`/`…`. A URL with nothing to hide comes back exactly as written.
+ */
 export function redactUrl(url: string): string {
   let parsed: URL
   try {
@@ -68,9 +71,12 @@ export function redactUrl(url: string): string {
     return redactUnparsed(url)
   }
   if (parsed.host === '' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return redactUnparsed(url)
-  const userinfo = parsed.username !== '' || parsed.password !== '' ? '***@' : ''
-  const search = parsed.search.length > 1 ? `?${redactPairs(parsed.search.slice(1), '&')}` : ''
-  return `${parsed.protocol}//${userinfo}${parsed.host}${redactPath(parsed.pathname)}${search}${parsed.hash ? '#…' : ''}`
+  const query = parsed.search.slice(1)
+  const search = query && redactPairs(query, '&')
+  const path = redactPath(parsed.pathname)
+  const userinfo = parsed.username !== '' || parsed.password !== ''
+  if (!userinfo && !parsed.hash && search === query && path === parsed.pathname) return url
+  return `${parsed.protocol}//${userinfo ? '***@' : ''}${parsed.host}${path}${search ? `?${search}` : ''}${parsed.hash ? '#…' : ''}`
 }
 
 /** What `new URL` refuses (a proxy's absolute-form target glued to a host, a bare path): the same rules, by text. */

@@ -240,7 +240,7 @@ export function toLeak(r: Resource, root: string, scopeName: string): Leak {
         column: first.column,
       },
     }),
-    fix: r.fix ?? FIXES[r.kind],
+    fix: (typeof r.fix === 'function' ? r.fix() : r.fix) ?? FIXES[r.kind],
     owner: r.openedIn ?? scopeName,
     count: 1,
   }

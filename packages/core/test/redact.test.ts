@@ -146,6 +146,15 @@ describe('redactText', () => {
     )
     assert.ok(text.includes("3 | await fetch('https://***@api.example.com/send?api_token=***')"), text)
   })
+  test('a URL with nothing to hide is left exactly as written (no "/" added, case kept)', () => {
+    for (const text of [
+      'session to http://127.0.0.1:43811, never closed',
+      'GET HTTP://Example.com:80/a?b=1 → 200',
+      'ws://[::1]:9000 (open)',
+    ]) {
+      assert.equal(redactText(text), text)
+    }
+  })
   test('leaves text without URLs alone', () => {
     const text = 'TCP socket to 127.0.0.1:4000 (connected), never destroyed'
     assert.equal(redactText(text), text)
