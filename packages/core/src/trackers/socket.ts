@@ -72,7 +72,7 @@ function sessionOpen(socket: net.Socket): boolean {
 /** Closed by the client (or a GOAWAY) but kept alive by a stream that has not ended. */
 function sessionClosing(socket: net.Socket): boolean {
   const session = sessionOf(socket)
-  return session !== undefined && session.closed && !session.destroyed
+  return session?.closed === true && !session.destroyed
 }
 
 const CLOSING_FIX =
