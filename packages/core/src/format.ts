@@ -1,4 +1,5 @@
 import { KIND_WORDS } from './kinds.ts'
+import { redactText } from './redact.ts'
 import type { Leak, Suppressed } from './types.ts'
 
 export interface Colors {
@@ -23,6 +24,8 @@ export interface FormatOptions {
 export interface Subject {
   type: 'test' | 'file' | 'scope'
   name: string
+  /** One line under the heading, from the adapter: why a test that expects to fail still fails. */
+  note?: string
 }
 
 function plural(n: number, word: string): string {
@@ -48,6 +51,7 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
   const lines = [
     c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open`),
   ]
+  if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
@@ -57,7 +61,8 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
     if (code !== undefined && code !== '' && leak.frame) {
       const n = String(leak.frame.line)
-      lines.push(`      ${c.dim(`${n} |`)} ${code.trim()}`)
+      // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
+      lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
     }
     if (subject.type !== 'test' && leak.owner !== subject.name)
       lines.push(c.dim(`    opened in: ${leak.owner}`))

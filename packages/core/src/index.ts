@@ -5,7 +5,7 @@
 import { getEngine } from './engine.ts'
 import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
 import { formatLeaks } from './format.ts'
-import { resolveOptions } from './options.ts'
+import { type CheckOptions, resolveCheckOptions, resolveOptions } from './options.ts'
 import type { Scope } from './scope.ts'
 import { LEAK_KINDS, type LeakKind, type NetsanOptions } from './types.ts'
 
@@ -17,6 +17,7 @@ export { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
 export type { Colors, FormatOptions, Subject } from './format.ts'
 export { formatLeaks, formatSuppressed, mergeLeaks } from './format.ts'
 export { FIXES, KIND_WORDS } from './kinds.ts'
+export type { CheckOptions } from './options.ts'
 export { DEFAULT_OPTIONS, modeFromEnv, resolveOptions } from './options.ts'
 export { redactUrl } from './redact.ts'
 export type { NetsanReport, ReportFileEntry, ReportTest } from './report-file.ts'
@@ -74,12 +75,14 @@ function currentScope(what: string): Scope {
   return engine.current()
 }
 
-/** Settles, then throws a `LeakError` if the current test has open network resources. */
-export async function expectNoLeakedConnections(options: { kinds?: LeakKind[] } = {}): Promise<void> {
+/**
+ * Settles (up to `settleMs`, the config's by default), then throws a `LeakError` if the current test
+ * has open network resources of `kinds` (all by default). Options are checked like the config's.
+ */
+export async function expectNoLeakedConnections(options?: CheckOptions): Promise<void> {
+  const { kinds, settleMs } = resolveCheckOptions(options)
   const scope = currentScope('expectNoLeakedConnections()')
-  let kinds: Set<LeakKind> | undefined
-  if (options.kinds !== undefined) kinds = new Set(resolveOptions({ kinds: options.kinds }).kinds)
-  const { leaks } = await scope.check(kinds)
+  const { leaks } = await scope.check(kinds, settleMs)
   if (leaks.length > 0) {
     const message = formatLeaks({ type: scope.type === 'test' ? 'test' : 'scope', name: scope.name }, leaks)
     throw new LeakError(message, leaks)

@@ -49,31 +49,99 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   root: process.cwd(),
 }) as ResolvedOptions
 
-function show(value: unknown): string {
+const { isRegExp } = process.getBuiltinModule('node:util').types
+
+/** A value as the user wrote it: JSON-like, but NaN, Infinity, 12n and RegExps stay what they are. */
+function show(value: unknown, depth = 0): string {
   if (typeof value === 'string') return JSON.stringify(value)
-  if (value instanceof RegExp) return String(value)
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (isRegExp(value)) return String(value)
+  if (typeof value !== 'object' || value === null) return String(value)
+  if (depth > 2) return Array.isArray(value) ? '[…]' : '{…}'
   try {
-    return JSON.stringify(value) ?? String(value)
+    if (Array.isArray(value)) return `[${value.map((v) => show(v, depth + 1)).join(',')}]`
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function')
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${show(v, depth + 1)}`).join(',')}}`
   } catch {
     return String(value)
   }
 }
 
-function invalid(key: string, value: unknown, allowed: string): NetsanError {
+/** `of`: where the options were given, when not in the config (` of expectNoLeakedConnections()`). */
+function invalid(key: string, value: unknown, allowed: string, of = ''): NetsanError {
   return new NetsanError(
     ErrorCodes.INVALID_OPTION,
-    `netsan: invalid value for option "${key}": received ${show(value)}; allowed: ${allowed}`,
+    `netsan: invalid value for option "${key}"${of}: received ${show(value)}; allowed: ${allowed}`,
   )
 }
 
-function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
-  throw invalid(key, value, allowed.map((a) => `'${a}'`).join(', '))
+function unknown(key: string, known: readonly string[], of = ''): NetsanError {
+  return new NetsanError(
+    ErrorCodes.UNKNOWN_OPTION,
+    `netsan: unknown option "${key}"${of}; known options: ${known.join(', ')}`,
+  )
 }
 
+function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], of = ''): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  throw invalid(key, value, allowed.map((a) => `'${a}'`).join(', '), of)
+}
+
+/**
+ * A RegExp (of any realm: Jest's sandbox has its own RegExp) is copied: the copy is netsan's, so
+ * matching can reset its `lastIndex` (`g` and `y` keep state between calls) without touching the user's.
+ */
 function matcher(key: string, value: unknown): string | RegExp {
-  if (typeof value === 'string' || value instanceof RegExp) return value
+  if (typeof value === 'string') return value
+  if (isRegExp(value)) return new RegExp(value.source, value.flags)
   throw invalid(key, value, 'a string or a RegExp')
+}
+
+/** `kinds`: a non-empty list of known kinds. `empty` says what to do instead of checking nothing. */
+function kindsOption(value: unknown, empty: string, of = ''): Set<LeakKind> {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw invalid('kinds', value, `a non-empty array of ${LEAK_KINDS.join(', ')} (${empty})`, of)
+  }
+  return new Set(value.map((k, i) => oneOf<LeakKind>(`kinds[${i}]`, k, LEAK_KINDS, of)))
+}
+
+function settleMsOption(value: unknown, of = ''): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 60_000) {
+    throw invalid('settleMs', value, 'a number of milliseconds from 0 to 60000', of)
+  }
+  return value
+}
+
+/** What `expectNoLeakedConnections(options)` accepts: a subset of the config, checked the same way. */
+export interface CheckOptions {
+  kinds?: LeakKind[]
+  /** How long this check waits for closing resources; the config's `settleMs` when omitted. */
+  settleMs?: number
+}
+
+const CHECK_KEYS = ['kinds', 'settleMs'] as const
+const CHECK_OF = ' of expectNoLeakedConnections()'
+
+/** Validates the options of `expectNoLeakedConnections()` with the config's messages. */
+export function resolveCheckOptions(input: unknown): { kinds?: Set<LeakKind>; settleMs?: number } {
+  if (input === undefined) return {}
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new NetsanError(
+      ErrorCodes.INVALID_OPTION,
+      `netsan: invalid value for the options${CHECK_OF}: received ${show(input)}; allowed: an object { kinds?, settleMs? }`,
+    )
+  }
+  for (const key of Object.keys(input)) {
+    if (!(CHECK_KEYS as readonly string[]).includes(key)) throw unknown(key, CHECK_KEYS, CHECK_OF)
+  }
+  const o = input as CheckOptions
+  return {
+    ...(o.kinds !== undefined && {
+      kinds: kindsOption(o.kinds, 'to check nothing, do not call it', CHECK_OF),
+    }),
+    ...(o.settleMs !== undefined && { settleMs: settleMsOption(o.settleMs, CHECK_OF) }),
+  }
 }
 
 /** The environment variable wins over config, so CI can switch netsan off or to warnings without edits. */
@@ -91,31 +159,13 @@ export function resolveOptions(input: unknown = {}, env: NodeJS.ProcessEnv = pro
   }
   const given = input as Record<string, unknown>
   for (const key of Object.keys(given)) {
-    if (!(KEYS as readonly string[]).includes(key)) {
-      throw new NetsanError(
-        ErrorCodes.UNKNOWN_OPTION,
-        `netsan: unknown option "${key}"; known options: ${KEYS.join(', ')}`,
-      )
-    }
+    if (!(KEYS as readonly string[]).includes(key)) throw unknown(key, KEYS)
   }
   const o = given as NetsanOptions
   const out: ResolvedOptions = { ...DEFAULT_OPTIONS, kinds: new Set(LEAK_KINDS), ignore: [] }
   if (o.mode !== undefined) out.mode = oneOf('mode', o.mode, MODES)
-  if (o.kinds !== undefined) {
-    if (!Array.isArray(o.kinds)) throw invalid('kinds', o.kinds, `an array of ${LEAK_KINDS.join(', ')}`)
-    out.kinds = new Set(o.kinds.map((k, i) => oneOf<LeakKind>(`kinds[${i}]`, k, LEAK_KINDS)))
-  }
-  if (o.settleMs !== undefined) {
-    if (
-      typeof o.settleMs !== 'number' ||
-      !Number.isFinite(o.settleMs) ||
-      o.settleMs < 0 ||
-      o.settleMs > 60_000
-    ) {
-      throw invalid('settleMs', o.settleMs, 'a number of milliseconds from 0 to 60000')
-    }
-    out.settleMs = o.settleMs
-  }
+  if (o.kinds !== undefined) out.kinds = kindsOption(o.kinds, "to check nothing, use mode: 'off'")
+  if (o.settleMs !== undefined) out.settleMs = settleMsOption(o.settleMs)
   if (o.sharedPools !== undefined) out.sharedPools = oneOf('sharedPools', o.sharedPools, SHARED_POOLS)
   if (o.bodies !== undefined) out.bodies = oneOf('bodies', o.bodies, BODIES)
   if (o.ignore !== undefined) {

@@ -19,8 +19,8 @@ export class Resource {
   /** Resolves the settle wait early; resources without events are judged by state alone. */
   whenClosed: ((done: () => void) => void) | undefined
   close: (() => void) | undefined
-  /** A fix more specific than the kind's default (node:http bodies, http.Agent pools). */
-  fix: string | undefined
+  /** A fix more specific than the kind's default (node:http bodies, http.Agent pools); a function decides at report time. */
+  fix: string | (() => string | undefined) | undefined
   /** Set once reported, so the file end does not report it a second time. */
   reported = false
   /** The test that opened it, kept when a file-level resource moves up to its file. */
@@ -37,7 +37,7 @@ export class Resource {
     isOpen: () => boolean
     whenClosed?: ((done: () => void) => void) | undefined
     close?: (() => void) | undefined
-    fix?: string | undefined
+    fix?: string | (() => string | undefined) | undefined
   }) {
     this.kind = init.kind
     this.checkAt = init.checkAt

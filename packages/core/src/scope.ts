@@ -1,6 +1,8 @@
 import { ErrorCodes, NetsanError } from './errors.ts'
 import { mergeLeaks } from './format.ts'
 import { FIXES } from './kinds.ts'
+import { DEFAULT_SETTLE_MS } from './options.ts'
+import { redactText } from './redact.ts'
 import type { Resource, ResourceOwner } from './resource.ts'
 import { settle } from './settle.ts'
 import { formatFrame, relative, userFrames } from './stack.ts'
@@ -11,6 +13,10 @@ export type ScopeType = 'run' | 'file' | 'test'
 
 // Requests and bodies are judged once, at their owner's end; a connection can still leak later.
 const ONE_SHOT = new Set<LeakKind>(['request', 'body'])
+
+// A check inside the test (expectNoLeakedConnections) ends this long before the runner's timeout
+// fires, so that the test fails with netsan's report rather than with a timeout.
+const DEADLINE_MARGIN_MS = 50
 
 /** What a scope needs from the engine that created it. */
 export interface ScopeHost {
@@ -37,6 +43,12 @@ export class Scope implements ResourceOwner {
   private readonly resources = new Set<Resource>()
   private readonly allowances: { kind: LeakKind; reason: string }[] = []
   private endedFlag = false
+  /**
+   * When the runner's timeout for the code running in this scope fires (`performance.now()` ms), where
+   * the runner tells it: the adapters set it as a test's function or a hook starts. Settling never runs
+   * past it, so netsan turns no leak into a timeout and makes no run slower than its own timeouts.
+   */
+  deadline: number | undefined
 
   constructor(host: ScopeHost, type: ScopeType, name: string, parent: Scope | undefined) {
     this.host = host
@@ -109,8 +121,12 @@ export class Scope implements ResourceOwner {
   }
 
   /** Settles and lists current leaks without ending the scope (`expectNoLeakedConnections`). */
-  async check(kinds?: ReadonlySet<LeakKind>): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
-    const open = await settle(this.candidates(this.type !== 'test', kinds), this.host.options.settleMs)
+  async check(
+    kinds?: ReadonlySet<LeakKind>,
+    settleMs = this.host.options.settleMs,
+  ): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
+    const left = this.timeLeft() - DEADLINE_MARGIN_MS
+    const open = await settle(this.candidates(this.type !== 'test', kinds), clamp(settleMs, left))
     return this.judge(open)
   }
 
@@ -135,7 +151,11 @@ export class Scope implements ResourceOwner {
         }
       }
     }
-    const open = await settle(this.candidates(true), this.host.options.settleMs)
+    // No runner timer runs on this wait, but a slow test must not wait past its timeout either; it keeps
+    // the few ms that closing takes on loopback (docs/discoveries/settle.md), so no false leak appears.
+    const { settleMs } = this.host.options
+    const floor = Math.min(settleMs, DEFAULT_SETTLE_MS)
+    const open = await settle(this.candidates(true), clamp(settleMs, Math.max(this.timeLeft(), floor)))
     const { leaks, suppressed } = this.judge(open)
     const leakedSet = new Set<Resource>()
     for (const r of open) {
@@ -161,6 +181,16 @@ export class Scope implements ResourceOwner {
     return { owner: this.name, leaks, suppressed, stats: this.stats.snapshot() }
   }
 
+  /** A runner's timeout of `ms` starts now (a test's function, a hook); 0, Infinity or undefined: none. */
+  deadlineIn(ms: number | undefined): void {
+    this.deadline = ms !== undefined && ms > 0 && Number.isFinite(ms) ? performance.now() + ms : undefined
+  }
+
+  /** Milliseconds until `deadline`; Infinity without one. */
+  private timeLeft(): number {
+    return this.deadline === undefined ? Number.POSITIVE_INFINITY : this.deadline - performance.now()
+  }
+
   private isSuppressedResource(r: Resource, suppressed: Suppressed[]): boolean {
     return suppressed.some((s) => (s as Suppressed & { resource?: Resource }).resource === r)
   }
@@ -173,12 +203,17 @@ export class Scope implements ResourceOwner {
       const leak = toLeak(r, options.root, this.name)
       const allowance = this.allowances.find((a) => a.kind === r.kind)
       const rule = allowance ? undefined : options.ignore.find((rule) => matchesRule(rule, leak))
-      if (allowance) suppressed.push(withResource({ leak, by: 'allowLeaks', reason: allowance.reason }, r))
+      if (allowance)
+        suppressed.push(withResource({ leak, by: 'allowLeaks', reason: redactText(allowance.reason) }, r))
       else if (rule) suppressed.push(withResource({ leak, by: 'ignore', reason: describeRule(rule) }, r))
       else leaks.push(leak)
     }
     return { leaks: mergeLeaks(leaks), suppressed }
   }
+}
+
+function clamp(ms: number, max: number): number {
+  return Math.max(0, Math.min(ms, max))
 }
 
 function withResource(s: Suppressed, resource: Resource): Suppressed {
@@ -190,10 +225,12 @@ function withResource(s: Suppressed, resource: Resource): Suppressed {
 export function toLeak(r: Resource, root: string, scopeName: string): Leak {
   const frames = userFrames(r.site)
   const first = frames[0]
+  const origin = r.origin
+  // Trackers redact their URLs; this is the one door every leak passes on its way to any output.
   return {
     kind: r.kind,
-    description: r.describe(),
-    ...(r.origin !== undefined && { origin: r.origin }),
+    description: redactText(r.describe()),
+    ...(origin !== undefined && { origin: redactText(origin) }),
     stack: frames.slice(0, 6).map((f) => formatFrame(f, root)),
     ...(first && {
       frame: {
@@ -203,14 +240,17 @@ export function toLeak(r: Resource, root: string, scopeName: string): Leak {
         column: first.column,
       },
     }),
-    fix: r.fix ?? FIXES[r.kind],
+    fix: (typeof r.fix === 'function' ? r.fix() : r.fix) ?? FIXES[r.kind],
     owner: r.openedIn ?? scopeName,
     count: 1,
   }
 }
 
 function test(m: string | RegExp, value: string): boolean {
-  return typeof m === 'string' ? value.includes(m) : m.test(value)
+  if (typeof m === 'string') return value.includes(m)
+  // Resolved rules hold netsan's own copy of the user's RegExp (options.ts): `g`/`y` state is reset here.
+  m.lastIndex = 0
+  return m.test(value)
 }
 
 export function matchesRule(rule: IgnoreRule, leak: Leak): boolean {
@@ -223,7 +263,7 @@ export function matchesRule(rule: IgnoreRule, leak: Leak): boolean {
 
 function describeRule(rule: IgnoreRule): string {
   const parts = Object.entries(rule).map(
-    ([k, v]) => `${k}: ${v instanceof RegExp ? String(v) : JSON.stringify(v)}`,
+    ([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`,
   )
-  return `ignore rule { ${parts.join(', ')} }`
+  return redactText(`ignore rule { ${parts.join(', ')} }`)
 }

@@ -2,7 +2,7 @@ import { BaselineIndex, normalizeTestFile, readBaseline } from './baseline.ts'
 import { checkChurn } from './churn.ts'
 import { type Engine, getEngine } from './engine.ts'
 import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
-import { type Colors, formatLeaks, formatSuppressed } from './format.ts'
+import { type Colors, formatLeaks, formatSuppressed, type Subject } from './format.ts'
 import { resolveOptions } from './options.ts'
 import { buildReport, ReportFileError, writeJsonAtomic } from './report-file.ts'
 import type { Scope } from './scope.ts'
@@ -73,14 +73,15 @@ export class Session {
     return scope && this.engine ? this.engine.runIn(scope, fn) : fn()
   }
 
-  async endTest(scope: Scope | undefined): Promise<Outcome | undefined> {
+  /** `note`: a line the report prints under its heading (the adapters explain `test.fails` with it). */
+  async endTest(scope: Scope | undefined, extra: { note?: string } = {}): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
     const result = await scope.finish()
     const record = this.files.at(-1)
     if (record) this.applyBaseline(result, record.file)
     const churn = checkChurn(result.stats, this.options.churn, scope.name)
     record?.tests.push({ name: scope.name, result, ...(churn && { churn }) })
-    const outcome = this.outcome({ type: 'test', name: scope.name }, result)
+    const outcome = this.outcome({ type: 'test', name: scope.name, note: extra.note }, result)
     if (churn) outcome.warning = [outcome.warning, churn].filter(Boolean).join('\n\n')
     return outcome
   }
@@ -107,7 +108,7 @@ export class Session {
     result.suppressed.push(...suppressed)
   }
 
-  private outcome(subject: { type: 'test' | 'file'; name: string }, result: ScopeResult): Outcome {
+  private outcome(subject: Subject, result: ScopeResult): Outcome {
     const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
     const notes = formatSuppressed(result.suppressed, format)
     if (result.leaks.length === 0) return { result, error: undefined, warning: notes || undefined }

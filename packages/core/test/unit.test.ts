@@ -49,7 +49,7 @@ describe('options', () => {
   const bad: [string, unknown, RegExp][] = [
     ['mode', 'loud', /"mode": received "loud"; allowed: 'fail', 'warn', 'off'/],
     ['kinds', ['body', 'pipes'], /"kinds\[1\]": received "pipes"; allowed: 'body', 'request'/],
-    ['kinds', 'body', /"kinds": received "body"; allowed: an array of/],
+    ['kinds', 'body', /"kinds": received "body"; allowed: a non-empty array of/],
     ['settleMs', -1, /"settleMs": received -1; allowed: a number of milliseconds from 0 to 60000/],
     ['sharedPools', 'share', /"sharedPools": received "share"; allowed: 'allow', 'close', 'fail'/],
     ['bodies', 'some', /"bodies": received "some"; allowed: 'app', 'all', 'held'/],

@@ -22,6 +22,12 @@ async function afterBase(lifecycle: JestLifecycle, event: Circus.Event, state: C
     case 'test_start':
       lifecycle.testStart(event.test)
       break
+    case 'test_fn_start':
+      lifecycle.timeoutStarts(event.test.timeout || state.testTimeout, event.test)
+      break
+    case 'hook_start':
+      lifecycle.timeoutStarts(event.hook.timeout || state.testTimeout, state.currentlyRunningTest)
+      break
     case 'test_done':
       await lifecycle.testDone(event.test)
       break

@@ -86,11 +86,22 @@ export class JestLifecycle {
     this.scopeFor(test)
   }
 
+  /**
+   * Jest starts a timeout: the test's function, or a hook of the test (`test`) or of the file. netsan's
+   * settle for that scope stays within it (a check inside the test, and the test's own end).
+   */
+  timeoutStarts(ms: number, test: TestEntry | null | undefined): void {
+    const scope = test ? this.tests.get(test) : this.fileScope
+    if (scope && !scope.ended) scope.deadlineIn(ms)
+  }
+
   async testDone(test: TestEntry): Promise<void> {
     const scope = this.tests.get(test)
     if (!scope) return
     this.tests.delete(test)
-    const outcome = await this.session?.endTest(scope)
+    // Jest inverts only the test fn's outcome for test.failing: netsan's error, pushed here, stays a failure.
+    const note = test.failing ? 'test.failing: a leak is not the failure it expects' : undefined
+    const outcome = await this.session?.endTest(scope, { note })
     if (outcome?.error) test.errors.push(forJest(outcome.error, this.root))
     this.warn(outcome)
   }
@@ -109,6 +120,8 @@ export class JestLifecycle {
       this.tests.delete(test)
       await this.session?.endTest(scope)
     }
+    // After the last afterAll: netsan's file check gets one hook timeout, as a hook of the file would.
+    this.fileScope?.deadlineIn(state.testTimeout)
     const outcome = await this.session?.endFile(this.fileScope)
     if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error, this.root))
     this.warn(outcome)

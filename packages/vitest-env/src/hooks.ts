@@ -6,6 +6,7 @@
  * they are registered while Vitest collects the file: by `collect.ts` when Vitest starts importing
  * the file's setup files and the file itself, or by the setup file where the runner is a custom one.
  */
+import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
 import { beginFile, endFileScope, syncWithWorker, vitestWorker, type WorkerState } from './state.ts'
@@ -40,7 +41,10 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   const hookTimeout = worker?.config?.hookTimeout ?? 10_000
   const timeout = hookTimeout > 0 && Number.isFinite(hookTimeout) ? hookTimeout + session.options.settleMs : 0
   const endFile = async () => {
+    restoreFails()
     if (!fileScope || state.file?.scope !== fileScope) return
+    // The file's end is netsan's own hook: it settles within one hook timeout, as the user's would.
+    fileScope.deadlineIn(hookTimeout)
     reportOutcome(await endFileScope(state), session.options.root)
   }
   // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
@@ -55,11 +59,17 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   }
 
   vitest.aroundEach(async (runTest, context) => {
-    const scope = session.startTest(fileScope, testName(context.task))
+    const task = context.task
+    restoreFails(task)
+    const scope = session.startTest(fileScope, testName(task))
+    // Vitest times the test's function; from here it also covers beforeEach: a conservative deadline.
+    scope?.deadlineIn(task.timeout)
     try {
       await session.runIn(scope, runTest)
     } finally {
-      reportOutcome(await session.endTest(scope), session.options.root)
+      const outcome = await session.endTest(scope, { note: expectedFailureNote(task) })
+      if (outcome?.error) failDespiteFails(task)
+      reportOutcome(outcome, session.options.root)
     }
   }, timeout)
 }

@@ -28,6 +28,8 @@ interface RequestInfo {
 }
 
 function requestUrl(req: http.ClientRequest): string {
+  // A request through an HTTP proxy carries its target in absolute form (`GET http://target/p HTTP/1.1`).
+  if (/^https?:\/\//i.test(req.path ?? '')) return req.path
   const protocol = req.protocol ?? 'http:'
   const host = req.host ?? req.getHeader('host') ?? 'localhost'
   const hostHeader = String(req.getHeader('host') ?? host)
@@ -108,7 +110,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site: info.site,
       owner: info.owner.live(),
-      origin: () => redactUrl(info.url),
+      origin: () => originOf(info.url),
       describe: () => `${redactUrl(info.url.replace(/^http/, 'ws'))} (ws package)`,
       isOpen: () => !socket.destroyed,
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
@@ -160,7 +162,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       checkAt: 'test',
       site: info.site,
       owner: info.owner.live(),
-      origin: () => redactUrl(info.url),
+      origin: () => originOf(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
       isOpen: () => !res.readableEnded && !res.destroyed,

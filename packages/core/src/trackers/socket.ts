@@ -34,6 +34,50 @@ function describeSocket(socket: net.Socket, intended: string | undefined): strin
 // loading node:http2 to wrap http2.connect.
 const HTTP2_CORE = 'node:internal/http2/core'
 
+interface SessionState {
+  closed: boolean
+  destroyed: boolean
+}
+const sessions = new WeakMap<net.Socket, SessionState>()
+
+/**
+ * The ClientHttp2Session riding on `socket`. Node keeps it on the socket under a key of its own (the
+ * property "undefined" in Node 20 and 24: docs/discoveries/http2-goaway.md), so it is found by what it
+ * is, not by the key; and it is taken as soon as http2.connect() has returned, because Node removes it
+ * from the socket when the session is destroyed.
+ */
+function sessionOf(socket: net.Socket): SessionState | undefined {
+  let session = sessions.get(socket)
+  if (session) return session
+  for (const key of Reflect.ownKeys(socket)) {
+    const value = (socket as unknown as Record<PropertyKey, unknown>)[key]
+    if (typeof value === 'object' && value !== null && value.constructor?.name === 'ClientHttp2Session') {
+      session = value as SessionState
+      sessions.set(socket, session)
+      return session
+    }
+  }
+  return undefined
+}
+
+/**
+ * A session is open until the client has closed it. Once `close()` was called (or a GOAWAY made Node
+ * call it) and its streams have ended, Node destroys it and ends the socket, which then waits for the
+ * server to end its side: nothing is left for the client to do, so that is not a leak.
+ */
+function sessionOpen(socket: net.Socket): boolean {
+  return !socket.destroyed && !sessionOf(socket)?.destroyed
+}
+
+/** Closed by the client (or a GOAWAY) but kept alive by a stream that has not ended. */
+function sessionClosing(socket: net.Socket): boolean {
+  const session = sessionOf(socket)
+  return session?.closed === true && !session.destroyed
+}
+
+const CLOSING_FIX =
+  'end or cancel the streams still open on it (read each response to its end, or stream.close()), or session.destroy() to drop them'
+
 function describeSession(socket: net.Socket, intended: string | undefined): string {
   // `_host` is the name the caller connected to (net.Socket keeps it for its DNS lookup).
   const host = (socket as { _host?: unknown })._host
@@ -41,7 +85,10 @@ function describeSession(socket: net.Socket, intended: string | undefined): stri
     typeof host === 'string' && socket.remotePort !== undefined
       ? hostPort(host, socket.remotePort)
       : remoteOf(socket, intended)
-  return `session to ${isTls(socket) ? 'https' : 'http'}://${where}${socket.connecting ? ' (connecting)' : ''}, never closed`
+  const state = sessionClosing(socket)
+    ? 'closing (close() called or GOAWAY received) but a stream is still open'
+    : 'never closed'
+  return `session to ${isTls(socket) ? 'https' : 'http'}://${where}${socket.connecting ? ' (connecting)' : ''}, ${state}`
 }
 
 function intendedTarget(args: unknown[]): string {
@@ -76,6 +123,8 @@ export function installSocketTracker(
     if (creator && MOCK_LAYER.test(creator.file)) return
     const owner = engine.current()
     const session = site.files().some((f) => f.file === HTTP2_CORE)
+    // http2.connect() creates the socket, then the session: it is on the socket once connect() returns.
+    if (session) queueMicrotask(() => sessionOf(socket))
     const resource = new Resource({
       kind: session ? 'http2' : 'socket',
       // A socket a library opened for itself (a database driver connecting lazily) is judged at the file end.
@@ -83,7 +132,8 @@ export function installSocketTracker(
       site,
       owner,
       describe: () => (session ? describeSession : describeSocket)(socket, targets.get(socket)),
-      isOpen: () => !socket.destroyed,
+      isOpen: session ? () => sessionOpen(socket) : () => !socket.destroyed,
+      fix: session ? () => (sessionClosing(socket) ? CLOSING_FIX : undefined) : undefined,
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),
     })
