@@ -103,7 +103,7 @@ export function selectRuns(command: string, reports: SourcedReport[], choice: st
 
   const runs = describeRuns(selected)
   const involved = new Set(shared.flatMap(([, r]) => [...r]))
-  const files = shared.map(([key]) => displayKey(key))
+  const files = shared.map(([key]) => displayKey(key)).sort()
   const named = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '')
   throw new ReportFileError(
     [
