@@ -30,6 +30,7 @@ let vitest4Suite: Promise<SuiteApi | undefined> | undefined
  * The file task Vitest collects now. Its collector names it synchronously when the collection starts,
  * before the setup files run; `__vitest_worker__.current` is set only after an RPC round trip
  * (`onCollectStart` is not awaited), so the project's own setup files run before it changes.
+ * @note docs/discoveries/runners-and-reports.md
  */
 async function collectingFile(vitest: HookApi): Promise<object | undefined> {
   let api: SuiteApi | undefined = vitest.TestRunner
