@@ -12,9 +12,9 @@ import { summarize } from './summary.ts'
 
 export const REPORT_USAGE = `netsan report <report files, directories or globs…> [--baseline <file>] [--format text|github|markdown|json] [--run latest|<id>]
 
-  Merges the JSON reports that the \`report\` option writes (one per worker and shard), prints a summary
-  and exits 1 when a leak is neither suppressed nor in the baseline. Leaks of a test attempt that the runner
-  retried are warnings: the runner's verdict on the test is its last attempt's.
+  Merges the JSON reports that the \`report\` option writes (one per test file or worker, of every shard),
+  prints a summary and exits 1 when a leak is neither suppressed nor in the baseline. Leaks of a test
+  attempt that the runner retried are warnings: the runner's verdict on the test is its last attempt's.
   --baseline <file>   accepted leaks (from \`netsan baseline\`): they warn; entries that no longer occur are listed as stale
   --format <format>   text (default), github (default when GITHUB_ACTIONS=true: annotations at the creating
                       lines, then the text summary; also appends markdown to $GITHUB_STEP_SUMMARY), markdown, json
