@@ -13,6 +13,7 @@
  *                 "fn": "downloadArchive", "file": "src/download.ts",
  *                 "description": "GET http://127.0.0.1:38211/big → 200, …", "at": "src/download.ts:14:23" }] }
  * ```
+ * An entry of a run with several runner projects also has `"project": "api"`, part of its key.
  */
 import path from 'node:path'
 import { checkHeader, netsanVersion, ReportFileError, readJsonFile } from './report-file.ts'
@@ -21,6 +22,8 @@ import { LEAK_KINDS, type Leak, type LeakKind, type Suppressed } from './types.t
 export const BASELINE_SCHEMA = 1
 
 export interface BaselineEntry {
+  /** The runner project, when the run has several (absent otherwise, and in older baselines). */
+  project?: string
   testFile: string
   /** The test that owns the leak; '' for a leak owned by the file (module top level, beforeAll). */
   test: string
@@ -70,9 +73,10 @@ export function creatingFunction(leak: Leak): string {
  * The entry a leak would have. `testFile` is normalized; `rawFile` is the file name as the runner gave it,
  * which is what a file-level leak's `owner` holds.
  */
-export function entryFor(testFile: string, rawFile: string, leak: Leak): BaselineEntry {
+export function entryFor(testFile: string, rawFile: string, leak: Leak, project = ''): BaselineEntry {
   const owner = leak.owner === rawFile || leak.owner === testFile ? '' : leak.owner
   return {
+    ...(project && { project }),
     testFile,
     test: owner,
     kind: leak.kind,
@@ -83,8 +87,12 @@ export function entryFor(testFile: string, rawFile: string, leak: Leak): Baselin
   }
 }
 
-export function baselineKey(e: Pick<BaselineEntry, 'testFile' | 'test' | 'kind' | 'fn' | 'file'>): string {
-  return JSON.stringify([e.testFile, e.test, e.kind, e.fn, e.file])
+export function baselineKey(
+  e: Pick<BaselineEntry, 'project' | 'testFile' | 'test' | 'kind' | 'fn' | 'file'>,
+): string {
+  const key = [e.testFile, e.test, e.kind, e.fn, e.file]
+  // Without a project the key is what it was before projects were recorded: old baselines still match.
+  return JSON.stringify(e.project ? [...key, e.project] : key)
 }
 
 /** Entries sorted and deduplicated by key, wrapped in the versioned header. */
@@ -119,6 +127,7 @@ export function parseBaseline(data: unknown, source: string): Baseline {
     for (const field of ['testFile', 'test', 'fn', 'file'] as const) {
       if (typeof o[field] !== 'string') throw bad(field)
     }
+    if (o.project !== undefined && typeof o.project !== 'string') throw bad('project')
     if (!(LEAK_KINDS as readonly unknown[]).includes(o.kind)) throw bad('kind')
     return o as unknown as BaselineEntry
   })
@@ -170,11 +179,16 @@ export class BaselineIndex {
   }
 
   /** Moves accepted leaks out of `leaks` into suppressions with `by: 'baseline'`. */
-  partition(leaks: Leak[], testFile: string, rawFile: string): { leaks: Leak[]; suppressed: Suppressed[] } {
+  partition(
+    leaks: Leak[],
+    testFile: string,
+    rawFile: string,
+    project = '',
+  ): { leaks: Leak[]; suppressed: Suppressed[] } {
     const kept: Leak[] = []
     const suppressed: Suppressed[] = []
     for (const leak of leaks) {
-      if (this.has(entryFor(testFile, rawFile, leak))) {
+      if (this.has(entryFor(testFile, rawFile, leak, project))) {
         suppressed.push({ leak, by: 'baseline', reason: `accepted in ${this.source}` })
       } else kept.push(leak)
     }

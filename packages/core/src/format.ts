@@ -26,6 +26,10 @@ export interface Subject {
   name: string
   /** One line under the heading, from the adapter: why a test that expects to fail still fails. */
   note?: string
+  /** Which run of a test this was, when the runner ran it more than once. */
+  attempt?: number
+  /** The runner retried the test after this attempt: its leaks are a warning. */
+  retried?: boolean
 }
 
 function plural(n: number, word: string): string {
@@ -48,8 +52,14 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
 export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOptions = {}): string {
   const c = options.colors ?? plain
   const total = leaks.reduce((n, l) => n + l.count, 0)
+  const attempt = subject.attempt ? ` on attempt ${subject.attempt}` : ''
+  const retried = subject.retried
+    ? c.yellow(' — a warning, not a failure: the test was retried, and its last attempt decides')
+    : ''
   const lines = [
-    c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open`),
+    c.bold(
+      `netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open${attempt}`,
+    ) + retried,
   ]
   if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {

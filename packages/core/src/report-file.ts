@@ -8,12 +8,19 @@
  *   "tool": "netsan",
  *   "version": "0.1.0",          // the netsan that wrote it
  *   "runner": "vitest",          // what the adapter calls itself
- *   "pid": 4242,                 // the worker
+ *   "run": "4242-81234567",      // the runner invocation: the same in every report of one run (run-id.ts)
+ *   "shard"?: { "index": 1, "count": 2 }, // when the runner tells its workers (Jest)
+ *   "project"?: "api",           // the runner project, when the run has several
+ *   "pid": 4242,                 // the worker process
+ *   "thread": 0,                 // its worker thread (0: main thread)
  *   "createdAt": "2026-…Z",      // ISO 8601, rewritten after every file
  *   "root": "/repo",             // project root: leak frames are relative to it
  *   "files": [{
  *     "file": "test/a.test.ts",  // as the runner names it (made relative to root by readers)
- *     "tests": [{ "name": "…", "result": ScopeResult, "churn"?: "warning text" }],
+ *     "tests": [{ "name": "…", "result": ScopeResult, "churn"?: "warning text",
+ *                 "attempt"?: 2,     // when the runner ran the test more than once (retries)
+ *                 "retried"?: true   // the runner ran it again after this attempt: its leaks are warnings
+ *     }],
  *     "fileResult": ScopeResult | null   // null while the file has not ended
  *   }]
  * }
@@ -35,6 +42,18 @@ export interface ReportTest {
   result: ScopeResult
   /** The churn warning for this test, when the churn check is on and fired. */
   churn?: string
+  /** Which run of the test this is (1-based), when the runner ran it more than once. */
+  attempt?: number
+  /**
+   * The runner ran the test again because this attempt failed: the last attempt is the verdict, and
+   * this attempt's leaks are warnings.
+   */
+  retried?: true
+}
+
+export interface Shard {
+  index: number
+  count: number
 }
 
 export interface ReportFileEntry {
@@ -48,7 +67,13 @@ export interface NetsanReport {
   tool: 'netsan'
   version: string
   runner: string
+  /** The runner invocation; '' in reports of netsan 0.1.0, which did not record it. */
+  run: string
+  shard?: Shard
+  /** The runner project; '' when the run has one. */
+  project: string
   pid: number
+  thread: number
   createdAt: string
   root: string
   files: ReportFileEntry[]
@@ -79,9 +104,13 @@ export function netsanVersion(): string {
 
 export function buildReport(init: {
   runner: string
+  run: string
+  shard?: Shard | undefined
+  project?: string
   root: string
   files: { file: string; tests: ReportTest[]; fileResult: ScopeResult | undefined | null }[]
   pid?: number
+  thread?: number
   now?: Date
 }): NetsanReport {
   return {
@@ -89,12 +118,22 @@ export function buildReport(init: {
     tool: 'netsan',
     version: netsanVersion(),
     runner: init.runner,
+    run: init.run,
+    ...(init.shard && { shard: init.shard }),
+    project: init.project ?? '',
     pid: init.pid ?? process.pid,
+    thread: init.thread ?? process.getBuiltinModule('node:worker_threads').threadId,
     createdAt: (init.now ?? new Date()).toISOString(),
     root: init.root,
     files: init.files.map((f) => ({
       file: f.file,
-      tests: f.tests.map((t) => ({ name: t.name, result: t.result, ...(t.churn && { churn: t.churn }) })),
+      tests: f.tests.map((t) => ({
+        name: t.name,
+        result: t.result,
+        ...(t.churn && { churn: t.churn }),
+        ...(t.attempt !== undefined && { attempt: t.attempt }),
+        ...(t.retried && { retried: true as const }),
+      })),
       fileResult: f.fileResult ?? null,
     })),
   }
@@ -103,7 +142,8 @@ export function buildReport(init: {
 /** Writes via a temporary file and a rename, so a reader never sees half a report. */
 export function writeJsonAtomic(file: string, data: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
+  const { threadId } = process.getBuiltinModule('node:worker_threads')
+  const tmp = `${file}.${process.pid}-${threadId}.tmp`
   fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)
   fs.renameSync(tmp, file)
 }
@@ -119,6 +159,8 @@ export function readJsonFile(file: string, what: string): unknown {
     if (code === 'EISDIR') throw new ReportFileError(`netsan: ${what} ${file} is a directory, not a file`)
     throw new ReportFileError(`netsan: cannot read ${what} ${file}: ${(error as Error).message}`)
   }
+  // A UTF-8 byte order mark (some editors and PowerShell's Out-File write one) is not JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   try {
     return JSON.parse(text)
   } catch (error) {
@@ -235,6 +277,13 @@ export function parseReport(data: unknown, source: string): NetsanReport {
   checkHeader(data, source, 'netsan', REPORT_SCHEMA, 'netsan report')
   const d = data as Json
   str(d.runner, source, 'runner')
+  if (d.run !== undefined) str(d.run, source, 'run')
+  if (d.project !== undefined) str(d.project, source, 'project')
+  if (d.shard !== undefined) {
+    const shard = obj(d.shard, source, 'shard')
+    num(shard.index, source, 'shard.index')
+    num(shard.count, source, 'shard.count')
+  }
   arr(d.files, source, 'files').forEach((f, i) => {
     const file = obj(f, source, `files[${i}]`)
     str(file.file, source, `files[${i}].file`)
@@ -242,6 +291,9 @@ export function parseReport(data: unknown, source: string): NetsanReport {
       const test = obj(t, source, `files[${i}].tests[${j}]`)
       str(test.name, source, `files[${i}].tests[${j}].name`)
       checkResult(test.result, source, `files[${i}].tests[${j}].result`)
+      if (test.attempt !== undefined) num(test.attempt, source, `files[${i}].tests[${j}].attempt`)
+      if (test.retried !== undefined && test.retried !== true)
+        fail(source, `files[${i}].tests[${j}].retried`, 'true', test.retried)
     })
     if (file.fileResult !== null && file.fileResult !== undefined)
       checkResult(file.fileResult, source, `files[${i}].fileResult`)
@@ -251,7 +303,11 @@ export function parseReport(data: unknown, source: string): NetsanReport {
     tool: 'netsan',
     version: typeof d.version === 'string' ? d.version : 'unknown',
     runner: d.runner as string,
+    run: (d.run as string | undefined) ?? '',
+    ...(d.shard !== undefined && { shard: d.shard as Shard }),
+    project: (d.project as string | undefined) ?? '',
     pid: typeof d.pid === 'number' ? d.pid : 0,
+    thread: typeof d.thread === 'number' ? d.thread : 0,
     createdAt: typeof d.createdAt === 'string' ? d.createdAt : '',
     root: typeof d.root === 'string' ? d.root : '',
     files: (d.files as Json[]).map((f) => ({

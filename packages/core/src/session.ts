@@ -4,7 +4,8 @@ import { type Engine, getEngine } from './engine.ts'
 import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
 import { type Colors, formatLeaks, formatSuppressed, type Subject } from './format.ts'
 import { resolveOptions } from './options.ts'
-import { buildReport, ReportFileError, writeJsonAtomic } from './report-file.ts'
+import { buildReport, ReportFileError, type ReportTest, type Shard, writeJsonAtomic } from './report-file.ts'
+import { runIdFor, sessionTag } from './run-id.ts'
 import type { Scope } from './scope.ts'
 import type { ResolvedOptions, ScopeResult } from './types.ts'
 
@@ -22,11 +23,20 @@ export interface SessionInit {
   /** Reads a source line for the code frame; adapters pass one that understands their transforms. */
   sourceLine?: (file: string, line: number) => string | undefined
   colors?: Colors
+  /**
+   * The process that started this run (Vitest's or Jest's main process), whose every worker writes the
+   * same run id into its reports. Default: this process.
+   */
+  mainPid?: number
+  /** The shard this run is (`--shard=1/2`), where the runner tells its workers. */
+  shard?: Shard | undefined
+  /** The runner project, when the run has several: files with the same path in two projects stay apart. */
+  project?: string
 }
 
 export interface FileRecord {
   file: string
-  tests: { name: string; result: ScopeResult; churn?: string }[]
+  tests: ReportTest[]
   fileResult: ScopeResult | undefined
 }
 
@@ -40,12 +50,17 @@ export class Session {
   readonly files: FileRecord[] = []
   /** The accepted leaks of option `baseline`, loaded once at start. */
   readonly baseline: BaselineIndex | undefined
+  /** The runner project ('' when the run has one); an adapter may learn it after the session starts. */
+  project: string
   private readonly init: SessionInit
+  private readonly tested = new WeakMap<Scope, ReportTest>()
+  private reportFile: { path: string; run: string } | undefined
   private disposed = false
 
   constructor(options: ResolvedOptions, init: SessionInit) {
     this.options = options
     this.init = init
+    this.project = init.project ?? ''
     if (options.mode === 'off') return
     this.baseline = loadBaseline(options.baseline)
     this.engine = getEngine()
@@ -73,17 +88,46 @@ export class Session {
     return scope && this.engine ? this.engine.runIn(scope, fn) : fn()
   }
 
-  /** `note`: a line the report prints under its heading (the adapters explain `test.fails` with it). */
-  async endTest(scope: Scope | undefined, extra: { note?: string } = {}): Promise<Outcome | undefined> {
+  /**
+   * Ends a test (or one attempt of it: `attempt` counts from 1 when the runner retries the test).
+   * `note`: a line the report prints under its heading (the adapters explain `test.fails` with it).
+   */
+  async endTest(
+    scope: Scope | undefined,
+    run: { attempt?: number; note?: string } = {},
+  ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
     const result = await scope.finish()
     const record = this.files.at(-1)
     if (record) this.applyBaseline(result, record.file)
     const churn = checkChurn(result.stats, this.options.churn, scope.name)
-    record?.tests.push({ name: scope.name, result, ...(churn && { churn }) })
-    const outcome = this.outcome({ type: 'test', name: scope.name, note: extra.note }, result)
+    const test: ReportTest = { name: scope.name, result, ...(churn && { churn }) }
+    if (run.attempt !== undefined && run.attempt > 1) test.attempt = run.attempt
+    record?.tests.push(test)
+    this.tested.set(scope, test)
+    const outcome = this.outcome({ type: 'test', name: scope.name, note: run.note }, result)
     if (churn) outcome.warning = [outcome.warning, churn].filter(Boolean).join('\n\n')
     return outcome
+  }
+
+  /**
+   * The runner runs the test of the ended `scope` again, because this attempt failed. Its verdict is
+   * the last attempt's, so this attempt's leaks become warnings: recorded as such in the report, and
+   * returned here for the adapter to print in mode 'fail' (the runner hides a retried attempt's errors;
+   * in mode 'warn' they were printed when the attempt ended).
+   */
+  retryTest(scope: Scope | undefined): string | undefined {
+    const test = scope && this.tested.get(scope)
+    if (!test || test.retried) return undefined
+    test.retried = true
+    test.attempt ??= 1
+    if (test.result.leaks.length === 0 || this.options.mode !== 'fail') return undefined
+    const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
+    return formatLeaks(
+      { type: 'test', name: test.name, attempt: test.attempt, retried: true },
+      test.result.leaks,
+      format,
+    )
   }
 
   async endFile(scope: Scope | undefined): Promise<Outcome | undefined> {
@@ -103,6 +147,7 @@ export class Session {
       result.leaks,
       normalizeTestFile(file, this.options.root),
       file,
+      this.project,
     )
     result.leaks = leaks
     result.suppressed.push(...suppressed)
@@ -119,11 +164,25 @@ export class Session {
     return { result, error: new LeakError(message, result.leaks), warning: notes || undefined }
   }
 
-  /** One JSON file per worker; `netsan report` merges them. */
+  /**
+   * One JSON file per session, named after the run: a Jest worker runs one session per test file, and
+   * worker threads share the pid. `netsan report` merges them.
+   */
   private writeReport(): void {
     if (!this.options.report) return
-    const file = reportPathFor(this.options.report)
-    const data = buildReport({ runner: this.init.runner, root: this.options.root, files: this.files })
+    if (!this.reportFile) {
+      const run = runIdFor(this.init.mainPid ?? process.pid)
+      this.reportFile = { run, path: reportPathFor(this.options.report, `${run}.${sessionTag()}`) }
+    }
+    const { path: file, run } = this.reportFile
+    const data = buildReport({
+      runner: this.init.runner,
+      run,
+      shard: this.init.shard,
+      project: this.project,
+      root: this.options.root,
+      files: this.files,
+    })
     try {
       writeJsonAtomic(file, data)
     } catch (error) {
@@ -151,11 +210,9 @@ function loadBaseline(file: string | undefined): BaselineIndex | undefined {
   }
 }
 
-/** `netsan-report.json` → `netsan-report.<pid>.json`: each worker writes its own. */
-export function reportPathFor(report: string): string {
-  return report.endsWith('.json')
-    ? `${report.slice(0, -5)}.${process.pid}.json`
-    : `${report}.${process.pid}.json`
+/** `netsan.json` → `netsan.<tag>.json`: the tag names the run, the worker and the session. */
+export function reportPathFor(report: string, tag: string): string {
+  return report.endsWith('.json') ? `${report.slice(0, -5)}.${tag}.json` : `${report}.${tag}.json`
 }
 
 export function createSession(rawOptions: unknown, init: SessionInit): Session {

@@ -2,7 +2,7 @@ import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environmen
 import type { Circus } from '@jest/types'
 import { createSession, type Outcome, resolveOptions, type Scope, type Session } from 'netsan'
 import { forJest } from './jest-error.ts'
-import { fileName, rawOptions } from './options.ts'
+import { fileName, jestMainPid, projectName, rawOptions } from './options.ts'
 import { attachSandbox } from './sandbox.ts'
 import { sourceLineReader } from './source.ts'
 
@@ -28,6 +28,8 @@ export class JestLifecycle {
   private readonly context: EnvironmentContext
   private fileScope: Scope | undefined
   private readonly tests = new Map<TestEntry, Scope>()
+  /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
+  private readonly attempts = new WeakMap<TestEntry, Scope>()
   private detach: (() => void) | undefined
   private root = ''
 
@@ -39,7 +41,17 @@ export class JestLifecycle {
   setup(sandbox: typeof globalThis): void {
     const raw = rawOptions(this.config)
     const { root } = resolveOptions(raw)
-    const session = createSession(raw, { runner: 'jest', sourceLine: sourceLineReader(root) })
+    const { globalConfig, projectConfig } = this.config
+    const session = createSession(raw, {
+      runner: 'jest',
+      sourceLine: sourceLineReader(root),
+      mainPid: jestMainPid(),
+      shard: globalConfig.shard && {
+        index: globalConfig.shard.shardIndex,
+        count: globalConfig.shard.shardCount,
+      },
+      project: projectName(globalConfig, projectConfig),
+    })
     this.session = session
     this.root = root
     if (!session.engine) return
@@ -83,6 +95,14 @@ export class JestLifecycle {
   }
 
   testStart(test: TestEntry): void {
+    // Jest counts a test's runs before this handler: a second run means it retries the last one.
+    const previous = test.invocations > 1 ? this.attempts.get(test) : undefined
+    if (previous) {
+      this.attempts.delete(test)
+      // Jest hides the errors of an attempt it retried: netsan's leaks there are a warning.
+      const warning = this.session?.retryTest(previous)
+      if (warning) process.stderr.write(`\n${warning}\n\n`)
+    }
     this.scopeFor(test)
   }
 
@@ -99,9 +119,10 @@ export class JestLifecycle {
     const scope = this.tests.get(test)
     if (!scope) return
     this.tests.delete(test)
+    this.attempts.set(test, scope)
     // Jest inverts only the test fn's outcome for test.failing: netsan's error, pushed here, stays a failure.
     const note = test.failing ? 'test.failing: a leak is not the failure it expects' : undefined
-    const outcome = await this.session?.endTest(scope, { note })
+    const outcome = await this.session?.endTest(scope, { attempt: test.invocations, note })
     if (outcome?.error) test.errors.push(forJest(outcome.error, this.root))
     this.warn(outcome)
   }

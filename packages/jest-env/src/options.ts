@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { isMainThread } from 'node:worker_threads'
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
 import { type NetsanOptions, resolveOptions } from 'netsan'
 
@@ -19,4 +21,32 @@ export function validOptions(config: JestEnvironmentConfig) {
 export function fileName(root: string, context: EnvironmentContext): string {
   const file = context.testPath
   return file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file
+}
+
+/**
+ * The Jest process that runs this invocation, whose every worker writes the same run id: the parent of
+ * a process worker (jest-worker forks `processChild.js`), the process of a worker thread, or this one
+ * when Jest runs in band.
+ */
+export function jestMainPid(): number {
+  if (!isMainThread) return process.pid
+  const forked =
+    typeof process.send === 'function' &&
+    /[\\/]jest-worker[\\/].*processChild\.js$/.test(process.argv[1] ?? '')
+  return forked ? process.ppid : process.pid
+}
+
+/**
+ * The project, when the run has several (`projects`): its `displayName`, else its root relative to the
+ * run's. Two projects may hold test files with the same relative path, or run the same files.
+ */
+export function projectName(
+  globalConfig: JestEnvironmentConfig['globalConfig'],
+  projectConfig: JestEnvironmentConfig['projectConfig'],
+): string {
+  if (globalConfig.projects.length < 2) return ''
+  const display = projectConfig.displayName
+  const name = typeof display === 'string' ? display : display?.name
+  if (name) return name
+  return path.relative(globalConfig.rootDir, projectConfig.rootDir).replaceAll('\\', '/')
 }

@@ -33,12 +33,15 @@ export interface JestRun {
 /**
  * Runs real Jest on one fixture suite (one process, `--json` into a temp file) and kills the process
  * group it started if it outlives `timeoutMs`. Output is returned without colors or zero-width spaces.
+ * `--maxWorkers=2` unless `args` runs in band; `--rootDir` unless the suite has `projects` (on the
+ * command line it would override each project's own root).
  */
 export async function runJest(
   suite: string,
   args: string[] = [],
   env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
+  { projects = false }: { projects?: boolean } = {},
 ): Promise<JestRun> {
   const rootDir = path.join(FIXTURES, suite)
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-jest-')), 'result.json')
@@ -47,7 +50,15 @@ export async function runJest(
   delete childEnv.NETSAN
   const child = spawn(
     process.execPath,
-    [JEST, '--ci', '--rootDir', rootDir, '--maxWorkers=2', '--json', `--outputFile=${outFile}`, ...args],
+    [
+      JEST,
+      '--ci',
+      ...(projects ? [] : ['--rootDir', rootDir]),
+      ...(args.includes('--runInBand') ? [] : ['--maxWorkers=2']),
+      '--json',
+      `--outputFile=${outFile}`,
+      ...args,
+    ],
     { cwd: rootDir, env: { ...childEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''

@@ -6,26 +6,55 @@
  * they are registered while Vitest collects the file: by `collect.ts` when Vitest starts importing
  * the file's setup files and the file itself, or by the setup file where the runner is a custom one.
  */
+import type { Scope } from 'netsan'
 import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
 import { beginFile, endFileScope, syncWithWorker, vitestWorker, type WorkerState } from './state.ts'
+
+interface SuiteApi {
+  getCurrentSuite?: () => { file?: object } | undefined
+}
 
 /** The part of `vitest`'s API the hooks need (`aroundAll` from 4.1 on, `afterAll` before it). */
 export interface HookApi {
   aroundEach?: (fn: (runTest: () => Promise<void>, context: any) => Promise<void>, timeout?: number) => void
   aroundAll?: (fn: (runSuite: () => Promise<void>) => Promise<void>, timeout?: number) => void
   afterAll: (fn: () => Promise<void>, timeout?: number) => void
+  /** Vitest 5: the runner class, whose static `getCurrentSuite` tells the file being collected. */
+  TestRunner?: SuiteApi
+}
+
+let vitest4Suite: Promise<SuiteApi | undefined> | undefined
+
+/**
+ * The file task Vitest collects now. Its collector names it synchronously when the collection starts,
+ * before the setup files run; `__vitest_worker__.current` is set only after an RPC round trip
+ * (`onCollectStart` is not awaited), so the project's own setup files run before it changes.
+ * @note docs/discoveries/runners-and-reports.md
+ */
+async function collectingFile(vitest: HookApi): Promise<object | undefined> {
+  let api: SuiteApi | undefined = vitest.TestRunner
+  if (typeof api?.getCurrentSuite !== 'function') {
+    // Vitest 4 exports it from `vitest/suite`. Not a literal: see collect.ts.
+    vitest4Suite ??= import(/* @vite-ignore */ ['vitest', 'suite'].join('/')).catch(() => undefined)
+    api = await vitest4Suite
+  }
+  try {
+    return api?.getCurrentSuite?.()?.file
+  } catch {
+    return undefined // no collection has started in this worker
+  }
 }
 
 /**
- * Registers the hooks in the file Vitest collects now, once per collection (Vitest's file task,
- * `__vitest_worker__.current`, is a new object each time a file is collected, reruns included).
- * Does nothing where no file is being collected.
+ * Registers the hooks in the file Vitest collects now, once per collection (Vitest's file task is a
+ * new object each time a file is collected, reruns included), however many setup files the project
+ * imports before it. Does nothing where no file is being collected.
  */
 export async function registerHooks(state: WorkerState, vitest: HookApi): Promise<void> {
   const worker = vitestWorker()
-  const collecting = worker?.current ?? worker?.filepath
+  const collecting = (await collectingFile(vitest)) ?? worker?.current ?? worker?.filepath
   if (collecting === undefined || state.hooksFor === collecting) return
   if (typeof vitest.aroundEach !== 'function') {
     throw new Error('netsan: vitest-environment-netsan needs aroundEach, which Vitest has from 4.1 on')
@@ -58,16 +87,26 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
     vitest.afterAll(endFile, timeout)
   }
 
+  // aroundEach runs once per attempt: Vitest retries inside it (`retry`), and repeats (`repeats`).
+  const attempts = new WeakMap<object, { scope: Scope | undefined; retry: number }>()
   vitest.aroundEach(async (runTest, context) => {
     const task = context.task
     restoreFails(task)
+    const retry: number = task.result?.retryCount ?? 0
+    const previous = attempts.get(task)
+    if (previous && retry > previous.retry) {
+      // Vitest hides the errors of an attempt it retried: netsan's leaks there are a warning.
+      const warning = session.retryTest(previous.scope)
+      if (warning) console.warn(warning)
+    }
     const scope = session.startTest(fileScope, testName(task))
+    attempts.set(task, { scope, retry })
     // Vitest times the test's function; from here it also covers beforeEach: a conservative deadline.
     scope?.deadlineIn(task.timeout)
     try {
       await session.runIn(scope, runTest)
     } finally {
-      const outcome = await session.endTest(scope, { note: expectedFailureNote(task) })
+      const outcome = await session.endTest(scope, { attempt: retry + 1, note: expectedFailureNote(task) })
       if (outcome?.error) failDespiteFails(task)
       reportOutcome(outcome, session.options.root)
     }

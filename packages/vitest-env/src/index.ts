@@ -14,6 +14,8 @@ import {
   type WorkerState,
 } from './state.ts'
 
+const { isMainThread } = process.getBuiltinModule('node:worker_threads')
+
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
 
 /** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
@@ -27,6 +29,8 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
   const session = core.createSession(raw, {
     runner: 'vitest',
     sourceLine: (file, line) => sourceLine(path.resolve(session.options.root, file), line),
+    // Vitest's main process started every worker of this run: it forked them, or they are its threads.
+    mainPid: isMainThread ? process.ppid : process.pid,
   })
   if (session.options.base === 'netsan') {
     session.dispose()

@@ -38,17 +38,22 @@ interface VitestWorkerState {
   filepath?: string
   /** The file task being collected or run (set when its collection starts). */
   current?: object
-  config?: { root?: string; hookTimeout?: number }
+  config?: { root?: string; hookTimeout?: number; name?: string }
 }
 
 export function vitestWorker(target: object = globalThis): VitestWorkerState | undefined {
   return (target as { __vitest_worker__?: VitestWorkerState }).__vitest_worker__
 }
 
-/** Takes Vitest's root (for relative paths in reports) unless the user set one. */
+/**
+ * Takes Vitest's root (for relative paths in reports) unless the user set one, and the project's name
+ * (a run with several projects may run one file in each).
+ */
 export function syncWithWorker(state: WorkerState, worker: VitestWorkerState | undefined): void {
   const root = worker?.config?.root
   if (!state.rootGiven && root) state.session.options.root = root
+  const name = worker?.config?.name
+  if (name) state.session.project = name
 }
 
 /**

@@ -30,12 +30,17 @@ function location(item: LeakItem, base: string): Record<string, string | number 
 }
 
 function subject(item: LeakItem): string {
-  return item.test === '' ? `${item.testFile} (file level)` : item.test
+  const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
+  return item.test === '' ? `${file} (file level)` : item.test
 }
 
+/** GitHub shows at most 10 annotations of each level per step: a longer list ends in one that counts the rest. */
+export const NOTICES_SHOWN = 10
+
 /**
- * Workflow commands: an error at the creating line of every failing leak, a warning for every leak the
- * baseline accepted, a notice per stale baseline entry and a warning per churning test.
+ * Workflow commands: an error at the creating line of every failing leak, a warning for every leak of a
+ * retried attempt and every leak the baseline accepted, a notice per stale baseline entry (the first
+ * ten, then their count) and a warning per churning test.
  * `base` is the checkout root (GITHUB_WORKSPACE): annotation paths must be relative to it.
  */
 export function formatGithub(s: Summary, base: string): string {
@@ -50,6 +55,15 @@ export function formatGithub(s: Summary, base: string): string {
       ),
     )
   }
+  for (const item of s.retried) {
+    lines.push(
+      command(
+        'warning',
+        { ...location(item, base), title: `netsan (retried attempt): ${KIND_WORDS[item.leak.kind]}` },
+        `${subject(item)}, attempt ${item.attempt ?? 1}: ${item.leak.description} — the test was retried, and its last attempt decides — fix: ${item.leak.fix}`,
+      ),
+    )
+  }
   for (const item of s.suppressed) {
     if (item.by !== 'baseline') continue
     lines.push(
@@ -60,12 +74,22 @@ export function formatGithub(s: Summary, base: string): string {
       ),
     )
   }
-  for (const e of s.stale ?? []) {
+  const stale = s.stale ?? []
+  for (const e of stale.slice(0, NOTICES_SHOWN)) {
     lines.push(
       command(
         'notice',
         { file: e.file || e.testFile, title: 'netsan: stale baseline entry' },
         `${where(e)}: ${KIND_WORDS[e.kind]}${e.fn ? ` created in ${e.fn}` : ''} no longer occurs; regenerate the baseline to drop it`,
+      ),
+    )
+  }
+  if (stale.length > NOTICES_SHOWN) {
+    lines.push(
+      command(
+        'notice',
+        { title: 'netsan: stale baseline entries' },
+        `${stale.length - NOTICES_SHOWN} more stale baseline entries (${stale.length} in all); regenerate the baseline to drop them`,
       ),
     )
   }

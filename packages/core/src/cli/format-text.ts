@@ -1,6 +1,10 @@
 import { KIND_WORDS } from '../kinds.ts'
 import type { LeakKind } from '../types.ts'
-import { leakTotal, type Summary, where } from './summary.ts'
+import { inertLines, printable } from './plain.ts'
+import { type LeakItem, leakTotal, type Summary, where } from './summary.ts'
+
+/** Longer lists of stale baseline entries are cut here (the json format lists them all). */
+export const STALE_SHOWN = 20
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
@@ -23,33 +27,54 @@ export function connectionLine(s: Summary): string {
 
 export function verdict(s: Summary): string {
   const n = leakTotal(s.leaks)
-  if (n === 0) return s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'
+  const retried = leakTotal(s.retried)
+  const warnings = retried ? ` (${plural(retried, 'warning')}: leaks of retried attempts)` : ''
+  if (n === 0) return `${s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'}${warnings}`
   return `netsan: FAIL — ${plural(n, s.baseline ? 'new leak' : 'leak')} in ${plural(s.testsWithLeaks, 'test')}${
     s.leaks.some((l) => l.test === '') ? ' and at file level' : ''
-  }`
+  }${warnings}`
 }
 
-/** The human summary: every failing leak with its stack and fix, every suppression, stale entries, figures. */
-export function formatText(s: Summary): string {
+function leakBlock(lines: string[], mark: string, item: LeakItem): void {
+  const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
+  lines.push('', `  ${mark} ${where(item)}`)
+  lines.push(`    ${KIND_WORDS[item.leak.kind]}${times} — ${item.leak.description}`)
+  if (item.leak.stack.length === 0) lines.push('      (no user code on the creation stack)')
+  for (const frame of item.leak.stack) lines.push(`      ${frame}`)
+  lines.push(`    fix: ${item.leak.fix}`)
+}
+
+/** `… and 12 more` under a cut list. */
+export function more(total: number, shown: number): string | undefined {
+  return total > shown ? `… and ${total - shown} more (the json format lists them all)` : undefined
+}
+
+/**
+ * The human summary: every failing leak with its stack and fix, leaks of retried attempts, every
+ * suppression, stale entries, figures. Report values are printed on one line each (plain.ts).
+ */
+export function formatText(summary: Summary): string {
+  const s = printable(summary)
   const lines: string[] = []
   const total = leakTotal(s.leaks)
+  const retried = leakTotal(s.retried)
   lines.push(
-    `netsan report: ${plural(s.reports.length, 'report')} (${s.runners.join(', ') || 'no runner'}), ${plural(s.files, 'file')}, ${plural(s.tests, 'test')}`,
+    `netsan report: ${plural(s.reports.length, 'report')} (${s.runners.join(', ') || 'no runner'}${s.runs.length > 1 ? `; ${plural(s.runs.length, 'run')}` : ''}), ${plural(s.files, 'file')}, ${plural(s.tests, 'test')}`,
   )
   lines.push(
-    `  tests with leaks: ${s.testsWithLeaks}; leaks: ${total}${total ? ` (${kindCounts(s.leaksByKind)})` : ''}`,
+    `  tests with leaks: ${s.testsWithLeaks}; leaks: ${total}${total ? ` (${kindCounts(s.leaksByKind)})` : ''}${retried ? `; leaks of retried attempts: ${retried} (warnings)` : ''}`,
   )
   lines.push(`  connections: ${connectionLine(s)}`)
   if (s.leaks.length > 0) {
     lines.push('', s.baseline ? `New leaks (not in the baseline ${s.baseline}):` : 'Leaks:')
-    for (const item of s.leaks) {
-      const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
-      lines.push('', `  ✖ ${where(item)}`)
-      lines.push(`    ${KIND_WORDS[item.leak.kind]}${times} — ${item.leak.description}`)
-      if (item.leak.stack.length === 0) lines.push('      (no user code on the creation stack)')
-      for (const frame of item.leak.stack) lines.push(`      ${frame}`)
-      lines.push(`    fix: ${item.leak.fix}`)
-    }
+    for (const item of s.leaks) leakBlock(lines, '✖', item)
+  }
+  if (s.retried.length > 0) {
+    lines.push(
+      '',
+      `Leaks of retried attempts (${plural(retried, 'leak')}, warnings: the runner retried the test, and its last attempt decides):`,
+    )
+    for (const item of s.retried) leakBlock(lines, '!', item)
   }
   if (s.suppressed.length > 0) {
     lines.push('', `Suppressed (${plural(leakTotal(s.suppressed), 'leak')}, not failing):`)
@@ -67,10 +92,12 @@ export function formatText(s: Summary): string {
       '',
       `Stale baseline entries (${s.stale.length}): no longer occur — regenerate with \`netsan baseline\` to drop them`,
     )
-    for (const e of s.stale) {
+    for (const e of s.stale.slice(0, STALE_SHOWN)) {
       const fn = e.fn ? `${e.fn} ` : ''
       lines.push(`  - ${where(e)}: ${KIND_WORDS[e.kind]} created at ${fn}(${e.file || 'unknown'})`)
     }
+    const rest = more(s.stale.length, STALE_SHOWN)
+    if (rest) lines.push(`  ${rest}`)
   }
   if (s.churn.length > 0) {
     lines.push('', `Connection churn (${plural(s.churn.length, 'test')}, warning):`)
@@ -80,5 +107,5 @@ export function formatText(s: Summary): string {
     }
   }
   lines.push('', verdict(s))
-  return lines.join('\n')
+  return inertLines(lines.join('\n'))
 }

@@ -1,13 +1,17 @@
 import path from 'node:path'
 import { type BaselineEntry, type BaselineIndex, entryFor, normalizeTestFile } from '../baseline.ts'
-import type { NetsanReport } from '../report-file.ts'
+import type { NetsanReport, Shard } from '../report-file.ts'
 import { type ConnectionStats, LEAK_KINDS, type Leak, type LeakKind, type ScopeResult } from '../types.ts'
 
-/** One leak, placed: which test file and test it belongs to, and its baseline key. */
+/** One leak, placed: which project, test file and test it belongs to, and its baseline key. */
 export interface LeakItem {
+  /** The runner project; '' when the run has one. */
+  project: string
   testFile: string
   /** '' for a leak owned by the file itself (module top level, beforeAll). */
   test: string
+  /** Which run of the test, when the runner ran it more than once. */
+  attempt?: number
   leak: Leak
   entry: BaselineEntry
   /** The root of the report it came from: leak frames are relative to it. */
@@ -20,20 +24,40 @@ export interface SuppressedItem extends LeakItem {
 }
 
 export interface ChurnItem {
+  project: string
   testFile: string
   test: string
   message: string
 }
 
+/** One runner invocation, as its reports tell it (runs.ts). */
+export interface RunInfo {
+  /** '' for reports of netsan 0.1.0, which recorded no run. */
+  id: string
+  runners: string[]
+  shard?: Shard
+  reports: number
+  files: number
+  /** The newest `createdAt` of its reports. */
+  lastWritten: string
+}
+
 export interface Summary {
   reports: string[]
   runners: string[]
+  runs: RunInfo[]
   files: number
+  /** Tests as the runners count them: an attempt the runner retried is not one more test. */
   tests: number
   /** Tests with at least one leak that is not suppressed and not in the baseline. */
   testsWithLeaks: number
   /** Leaks that fail the run. */
   leaks: LeakItem[]
+  /**
+   * Leaks of attempts that the runner retried: warnings, never failures, because the runner's verdict
+   * on the test is its last attempt's (which is in `leaks` if it leaked too).
+   */
+  retried: LeakItem[]
   leaksByKind: Partial<Record<LeakKind, number>>
   /** Every suppression, including leaks the baseline accepted (here or already in the session). */
   suppressed: SuppressedItem[]
@@ -55,8 +79,10 @@ export function leakTotal(items: { leak: Leak }[]): number {
 export function summarize(
   reports: { source: string; report: NetsanReport }[],
   baseline: BaselineIndex | undefined,
+  runs: RunInfo[] = [],
 ): Summary {
   const leaks: LeakItem[] = []
+  const retried: LeakItem[] = []
   const suppressed: SuppressedItem[] = []
   const churn: ChurnItem[] = []
   const stats: ConnectionStats[] = []
@@ -64,41 +90,56 @@ export function summarize(
   const files = new Set<string>()
   let tests = 0
 
-  const take = (result: ScopeResult, testFile: string, rawFile: string, root: string) => {
+  const take = (
+    result: ScopeResult,
+    place: { project: string; testFile: string; rawFile: string; root: string },
+    attempt?: { attempt?: number; retried?: true },
+  ) => {
+    const { project, testFile, rawFile, root } = place
     stats.push(result.stats)
+    const at = attempt?.attempt === undefined ? {} : { attempt: attempt.attempt }
     for (const leak of result.leaks) {
-      const entry = entryFor(testFile, rawFile, leak)
-      const item = { testFile, test: entry.test, leak, entry, root }
-      if (baseline?.has(entry)) {
+      const entry = entryFor(testFile, rawFile, leak, project)
+      const item = { project, testFile, test: entry.test, ...at, leak, entry, root }
+      if (attempt?.retried) {
+        // Still occurring, so not a stale baseline entry; but a warning, so never a new leak either.
+        baseline?.markSeen(entry)
+        retried.push(item)
+      } else if (baseline?.has(entry)) {
         suppressed.push({ ...item, by: 'baseline', reason: `accepted in ${baseline.source}` })
       } else leaks.push(item)
     }
     for (const s of result.suppressed) {
-      const entry = entryFor(testFile, rawFile, s.leak)
+      const entry = entryFor(testFile, rawFile, s.leak, project)
       if (s.by === 'baseline') baseline?.markSeen(entry)
-      suppressed.push({ testFile, test: entry.test, leak: s.leak, entry, root, by: s.by, reason: s.reason })
+      suppressed.push({ ...place, test: entry.test, ...at, leak: s.leak, entry, by: s.by, reason: s.reason })
     }
   }
 
   for (const { report } of reports) {
     runners.add(report.runner)
+    const project = report.project
     for (const f of report.files) {
       const testFile = normalizeTestFile(f.file, report.root)
-      files.add(testFile)
+      const place = { project, testFile, rawFile: f.file, root: report.root }
+      files.add(JSON.stringify([project, testFile]))
       for (const t of f.tests) {
-        tests++
-        take(t.result, testFile, f.file, report.root)
-        if (t.churn) churn.push({ testFile, test: t.name, message: t.churn })
+        if (!t.retried) tests++
+        take(t.result, place, t)
+        if (t.churn) churn.push({ project, testFile, test: t.name, message: t.churn })
       }
-      if (f.fileResult) take(f.fileResult, testFile, f.file, report.root)
+      if (f.fileResult) take(f.fileResult, place)
     }
   }
 
   const order = (a: LeakItem, b: LeakItem) =>
+    a.project.localeCompare(b.project) ||
     a.testFile.localeCompare(b.testFile) ||
     a.test.localeCompare(b.test) ||
+    (a.attempt ?? 0) - (b.attempt ?? 0) ||
     a.leak.kind.localeCompare(b.leak.kind)
   leaks.sort(order)
+  retried.sort(order)
   suppressed.sort((a, b) => a.by.localeCompare(b.by) || a.reason.localeCompare(b.reason) || order(a, b))
 
   const leaksByKind: Partial<Record<LeakKind, number>> = {}
@@ -117,10 +158,14 @@ export function summarize(
   return {
     reports: reports.map((r) => r.source),
     runners: [...runners].sort(),
+    runs,
     files: files.size,
     tests,
-    testsWithLeaks: new Set(leaks.filter((l) => l.test !== '').map((l) => `${l.testFile}\0${l.test}`)).size,
+    testsWithLeaks: new Set(
+      leaks.filter((l) => l.test !== '').map((l) => JSON.stringify([l.project, l.testFile, l.test])),
+    ).size,
     leaks,
+    retried,
     leaksByKind,
     suppressed,
     suppressedByReason: [...reasons.values()],
@@ -169,7 +214,12 @@ export function checkoutPath(file: string, root: string, base: string): string {
   return rel.startsWith('..') || path.isAbsolute(rel) ? file.replaceAll('\\', '/') : rel.replaceAll('\\', '/')
 }
 
-/** `test/a.test.ts › downloads the archive`, or `test/a.test.ts (file level)`. */
-export function where(item: { testFile: string; test: string }): string {
-  return item.test === '' ? `${item.testFile} (file level)` : `${item.testFile} › ${item.test}`
+/**
+ * `test/a.test.ts › downloads the archive`, `test/a.test.ts (file level)`, with the project first when
+ * the run has several (`[api] test/a.test.ts › …`) and the attempt of a retried test last.
+ */
+export function where(item: { project?: string; testFile: string; test: string; attempt?: number }): string {
+  const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
+  const at = item.attempt ? ` (attempt ${item.attempt})` : ''
+  return item.test === '' ? `${file} (file level)` : `${file} › ${item.test}${at}`
 }
