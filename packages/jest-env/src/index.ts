@@ -30,3 +30,10 @@ declare namespace TestEnvironment {
 }
 
 export = TestEnvironment
+
+// For Node's `import { withNetsan } from 'jest-environment-netsan'`, which finds a CommonJS module's
+// names by reading its source (cjs-module-lexer) and sees only literal `module.exports.name =`. tsc
+// emits `module.exports = TestEnvironment` after these, and Object.assign above set the same values.
+module.exports.TestEnvironment = NetsanTestEnvironment
+module.exports.withNetsan = withNetsan
+module.exports.defineNetsanOptions = defineNetsanOptions
