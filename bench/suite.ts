@@ -3,7 +3,7 @@
 // by the file and closed in afterAll, and tests that each make REQUESTS_PER_TEST real requests with
 // their bodies consumed. Nothing leaks, so every mode must pass.
 
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, globSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './lib.ts'
 
@@ -31,8 +31,11 @@ function install(name: string, from: string, modules: string): void {
   const dest = join(modules, name)
   mkdirSync(dest, { recursive: true })
   const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { files?: string[] }
-  for (const entry of ['package.json', ...(manifest.files ?? ['dist'])]) {
-    if (existsSync(join(from, entry))) cpSync(join(from, entry), join(dest, entry), { recursive: true })
+  // `files` entries are paths or globs (`dist/*.js`).
+  for (const pattern of ['package.json', ...(manifest.files ?? ['dist'])]) {
+    for (const entry of globSync(pattern, { cwd: from })) {
+      cpSync(join(from, entry), join(dest, entry), { recursive: true })
+    }
   }
 }
 

@@ -89,6 +89,14 @@ export async function expectNoLeakedConnections(options?: CheckOptions): Promise
   }
 }
 
+/**
+ * Returns its argument, typed, so that a misspelt option fails to compile where the runner's config
+ * does not know netsan's options: `testEnvironmentOptions: { netsan: defineNetsanOptions({ … }) }`.
+ */
+export function defineNetsanOptions(options: NetsanOptions): NetsanOptions {
+  return options
+}
+
 /** Lets the current test keep resources of `kind` open; the reason is required and printed. */
 export function allowLeaks(kind: LeakKind, reason: string): void {
   if (!LEAK_KINDS.includes(kind)) {

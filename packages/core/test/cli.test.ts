@@ -563,14 +563,21 @@ describe('bad input: clear message, exit 2, no stack trace', () => {
     })
   }
 
+  test('--help names the docs by an absolute URL, not a path of this repository', () => {
+    const r = cli(['--help'])
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /Docs: https:\/\/github\.com\/netsan-dev\/netsan\/blob\/main\/docs\/ci\.md$/m)
+    assert.doesNotMatch(r.stdout, /(^|\s)(\.\.?\/)?docs\//m)
+  })
+
   test(
-    'the built dist binary runs too',
-    { skip: !fs.existsSync(path.join(ROOT, 'dist/cli/main.js')) },
+    'the bin shim runs the built CLI bundle',
+    { skip: !fs.existsSync(path.join(ROOT, 'dist/cli.js')) },
     () => {
-      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), '--version'], {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/netsan.js'), '--version'], {
         encoding: 'utf8',
       })
-      assert.equal(r.status, 0)
+      assert.equal(r.status, 0, r.stderr)
       assert.equal(r.stdout.trim(), '0.1.0')
     },
   )

@@ -1,49 +1,39 @@
 /**
  * jest-environment-netsan: `testEnvironment: 'netsan'` fails the Jest test that leaves network
  * resources open. Options: `testEnvironmentOptions: { netsan: { … } }`.
+ *
+ * The module is the environment class itself (`module.exports = TestEnvironment`), which is what Jest
+ * constructs, and what `import TestEnvironment from 'jest-environment-netsan'` gives in ESM. An
+ * `__esModule` marker with a `default` export would break that default import in ESM and bundlers.
  */
-import path from 'node:path'
-import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
-import { TestEnvironment as NodeEnvironment } from 'jest-environment-node'
-import { addOwnDirectory } from 'netsan'
-import { loadBase } from './base.ts'
-import { type NetsanEnvironmentClass, withNetsan } from './environment.ts'
-import { rawOptions } from './options.ts'
+import { defineNetsanOptions, type NetsanOptions as Options } from 'netsan'
+import type {
+  NetsanEnvironment as Environment,
+  NetsanEnvironmentClass as EnvironmentClass,
+} from './environment.ts'
+import { TestEnvironment as NetsanTestEnvironment, withNetsan } from './test-environment.ts'
 
-// Frames of netsan and of this adapter never count as user code, in dist or (source-mapped, as Jest
-// maps stacks) in src.
-for (const dir of ['dist', 'src']) {
-  addOwnDirectory(path.join(__dirname, '..', dir, path.sep))
-  addOwnDirectory(path.join(path.dirname(require.resolve('netsan/package.json')), dir, path.sep))
-}
-
-const NodeNetsan = withNetsan(NodeEnvironment)
-const byBase = new Map<string, NetsanEnvironmentClass>()
-
-function baseOf(config: JestEnvironmentConfig): string {
-  const raw = rawOptions(config) as { base?: unknown } | undefined
-  return typeof raw?.base === 'string' && raw.base !== '' ? raw.base : 'node'
-}
-
-function classFor(base: string, config: JestEnvironmentConfig): NetsanEnvironmentClass {
-  let cls = byBase.get(base)
-  if (!cls) byBase.set(base, (cls = withNetsan(loadBase(base, config.projectConfig.rootDir))))
-  return cls
-}
-
-/**
- * The node environment with netsan. Option `base` ('jsdom' or a module path) wraps another
- * environment instead: Jest constructs this export, which builds the right class.
- */
-export const TestEnvironment: NetsanEnvironmentClass = new Proxy(NodeNetsan, {
-  construct(target, args: [JestEnvironmentConfig, EnvironmentContext], newTarget) {
-    const base = baseOf(args[0])
-    if (base === 'node') return Reflect.construct(target, args, newTarget)
-    const cls = classFor(base, args[0])
-    return Reflect.construct(cls, args, newTarget === TestEnvironment ? cls : newTarget)
-  },
+// biome-ignore lint/correctness/noUnusedVariables: the `export =` below exports it
+const TestEnvironment = Object.assign(NetsanTestEnvironment, {
+  /** The same class, for `require('jest-environment-netsan').TestEnvironment` (as jest-environment-node). */
+  TestEnvironment: NetsanTestEnvironment,
+  /** Adds netsan to another Jest environment class. */
+  withNetsan,
+  /** Returns its argument, typed: `testEnvironmentOptions: { netsan: defineNetsanOptions({ … }) }`. */
+  defineNetsanOptions,
 })
 
-export type { NetsanEnvironment, NetsanEnvironmentClass } from './environment.ts'
-export { withNetsan } from './environment.ts'
-export default TestEnvironment
+declare namespace TestEnvironment {
+  export type NetsanEnvironment = Environment
+  export type NetsanEnvironmentClass = EnvironmentClass
+  export type NetsanOptions = Options
+}
+
+export = TestEnvironment
+
+// For Node's `import { withNetsan } from 'jest-environment-netsan'`, which finds a CommonJS module's
+// names by reading its source (cjs-module-lexer) and sees only literal `module.exports.name =`. tsc
+// emits `module.exports = TestEnvironment` after these, and Object.assign above set the same values.
+module.exports.TestEnvironment = NetsanTestEnvironment
+module.exports.withNetsan = withNetsan
+module.exports.defineNetsanOptions = defineNetsanOptions

@@ -86,7 +86,23 @@ describe('jest-environment-netsan configurations', () => {
       testResult(run, 'leak.test.js', 'esm: expectNoLeakedConnections from netsan').status,
       'passed',
     )
+    assert.equal(testResult(run, 'leak.test.js', 'esm: LeakError and track from netsan').status, 'passed')
     assertExitedPromptly(run)
+  })
+
+  test("CommonJS: require('netsan') has the whole API in Jest's sandbox (LeakError, track, allowLeaks)", async () => {
+    const run = await runJest('require')
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(failedTests(run), ['require: a leak still fails the test'])
+    assertLeak(run, 'require', 'api.test.js', 'require: a leak still fails the test', 'LEAK:require')
+    for (const name of [
+      'require: every export the types declare is there',
+      'require: expectNoLeakedConnections throws a LeakError of this realm',
+      'require: track() is a scope inside the test, on the environment’s engine',
+      'require: allowLeaks lets this test keep a socket',
+    ]) {
+      assert.equal(testResult(run, 'api.test.js', name).status, 'passed', `${name}:\n${run.output}`)
+    }
   })
 
   for (const transformer of ['ts-jest', '@swc/jest']) {

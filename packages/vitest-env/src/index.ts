@@ -1,3 +1,4 @@
+/// <reference types="vitest/node" preserve="true" />
 import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect } from './collect.ts'
@@ -16,7 +17,19 @@ import {
 
 const { isMainThread } = process.getBuiltinModule('node:worker_threads')
 
+export type { NetsanOptions } from 'netsan'
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
+
+// `test.environmentOptions.netsan` is netsan's options, typed, wherever these declarations are loaded
+// (`/// <reference types="vitest-environment-netsan" />` in vitest.config.ts). Vitest 4.1 and 5 declare
+// EnvironmentOptions in 'vitest/node'; an augmentation needs that module in the program, hence the
+// reference at the top, kept in the emitted declarations (`preserve`).
+declare module 'vitest/node' {
+  interface EnvironmentOptions {
+    /** netsan's options for `environment: 'netsan'`; a misspelt key fails to compile. */
+    netsan?: import('netsan').NetsanOptions
+  }
+}
 
 /** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
 export const SETUP_ENTRY = 'vitest-environment-netsan/setup'

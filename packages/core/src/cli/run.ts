@@ -11,6 +11,9 @@ export interface Io {
   cwd: string
 }
 
+/** The CI guide, absolute: `netsan --help` runs in a user's project, far from this repository. */
+export const DOCS_URL = 'https://github.com/netsan-dev/netsan/blob/main/docs/ci.md'
+
 export const USAGE = `netsan ${netsanVersion()} — network-leak sanitizer, CI commands
 
 ${REPORT_USAGE}
@@ -18,7 +21,7 @@ ${REPORT_USAGE}
 ${BASELINE_USAGE}
 
 Exit codes: 0 no new leaks (or the file was written), 1 new leaks, 2 bad input (missing or malformed
-file, report from a newer netsan, unknown flag). Docs: docs/ci.md`
+file, report from a newer netsan, unknown flag). Docs: ${DOCS_URL}`
 
 /** The CLI as a function: returns the exit code; expected failures print one message, never a stack trace. */
 export function run(argv: string[], io: Io): number {
