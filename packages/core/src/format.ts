@@ -21,7 +21,7 @@ export interface FormatOptions {
 
 /** `test "name"` or `file "path"`: what the heading says left things open. */
 export interface Subject {
-  type: 'test' | 'file' | 'scope'
+  type: 'test' | 'file' | 'worker' | 'scope'
   name: string
 }
 
@@ -45,9 +45,9 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
 export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOptions = {}): string {
   const c = options.colors ?? plain
   const total = leaks.reduce((n, l) => n + l.count, 0)
-  const lines = [
-    c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open`),
-  ]
+  const who =
+    subject.type === 'worker' ? "modules shared by this worker's files" : `${subject.type} "${subject.name}"`
+  const lines = [c.bold(`netsan: ${who} left ${plural(total, 'network resource')} open`)]
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
