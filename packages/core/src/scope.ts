@@ -61,10 +61,13 @@ export class Scope implements ResourceOwner {
     return new Scope(this.host, type, name, this)
   }
 
-  /** The innermost scope that has not ended: where a late resource belongs. */
+  /**
+   * The innermost scope that has not ended: where a late resource belongs. Never a worker: only what
+   * its shared modules make belongs there (`ownerFor`), not what a finished file leaves behind.
+   */
   live(): Scope {
     let s: Scope = this
-    while (s.endedFlag && s.parent) s = s.parent
+    while ((s.endedFlag || s.type === 'worker') && s.parent) s = s.parent
     return s
   }
 

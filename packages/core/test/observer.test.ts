@@ -14,7 +14,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { Agent, RetryAgent, request } from 'undici'
 import { WebSocketServer, WebSocket as WsClient } from 'ws'
-import { type Leak, track } from '../src/index.ts'
+import { type Leak, resolveOptions, Session, track } from '../src/index.ts'
 import { ROOT } from './helpers.ts'
 
 type Mode = 'off' | 'warn' | 'fail'
@@ -446,5 +446,68 @@ describe('ws', { timeout: 15_000 }, () => {
     } finally {
       await new Promise((r) => wss.close(r))
     }
+  })
+})
+
+describe('the worker scope (Vitest isolate: false)', { timeout: 15_000 }, () => {
+  test('what a shared module makes while a file is imported is the worker’s: the file end neither reports nor closes it; the worker end warns', async () => {
+    const session = new Session(resolveOptions({ root: ROOT }), { runner: 'node-test' })
+    const file = session.startFile('a.test.ts')!
+    // This test file stands for a module shared by the worker's files: it is not a per-file module.
+    file.importing(() => false)
+    const shared = await session.runIn(file, async () => {
+      const s = http.createServer()
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+      return s
+    })
+    file.importing()
+    const fileEnd = await session.endFile(file)
+    assert.deepEqual(fileEnd?.result.leaks, [])
+    assert.equal(shared.listening, true, 'the file end closed nothing')
+    const workerEnd = await session.endWorker()
+    session.dispose()
+    assert.equal(workerEnd?.error, undefined, 'a warning, never a failure')
+    assert.match(
+      workerEnd?.warning ?? '',
+      /netsan: modules shared by this worker's files left 1 network resource open/,
+    )
+    assert.match(workerEnd?.warning ?? '', /opened in: a\.test\.ts/)
+    assert.equal(shared.listening, true, 'the worker end closed nothing')
+    await new Promise((r) => shared.close(r))
+  })
+
+  test('what a finished file leaves behind is not the worker’s: a later resource is judged by no one, as before', async () => {
+    const session = new Session(resolveOptions({ root: ROOT }), { runner: 'node-test' })
+    const file = session.startFile('a.test.ts')!
+    await session.endFile(file)
+    const late = await session.runIn(file, async () => {
+      const s = http.createServer()
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+      return s
+    })
+    const workerEnd = await session.endWorker()
+    session.dispose()
+    assert.equal(workerEnd, undefined)
+    await new Promise((r) => late.close(r))
+  })
+
+  test('a per-file module (the test file, a setup file) keeps what it makes in the file', async () => {
+    const session = new Session(resolveOptions({ root: ROOT, settleMs: 10 }), { runner: 'node-test' })
+    const file = session.startFile('a.test.ts')!
+    file.importing(() => true)
+    const own = await session.runIn(file, async () => {
+      const s = http.createServer()
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+      return s
+    })
+    file.importing()
+    const fileEnd = await session.endFile(file)
+    await session.endWorker()
+    session.dispose()
+    assert.deepEqual(
+      fileEnd?.result.leaks.map((l) => l.kind),
+      ['server'],
+    )
+    assert.equal(own.listening, false, 'cleanup (mode fail) closed it')
   })
 })
