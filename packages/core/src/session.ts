@@ -80,13 +80,7 @@ export class Session {
     const message = formatLeaks({ type: 'worker', name: worker.name }, result.leaks, format)
     const note =
       'These were made by modules that this worker imported once for all its files (isolate: false): they serve every later file, so netsan failed no file for them and closed none.'
-    return {
-      result,
-      error: undefined,
-      warning: `${message}
-
-${note}`,
-    }
+    return { result, error: undefined, warning: [message, note].join('\n\n') }
   }
 
   startTest(file: Scope | undefined, name: string): Scope | undefined {
