@@ -56,7 +56,8 @@ export class Engine implements ScopeHost {
   }
 
   enter(scope: Scope): void {
-    if (scope.type !== 'run') this.active.push(scope)
+    // A worker owns only what its shared modules make (Scope.ownerFor), never what is made between files.
+    if (scope.type !== 'run' && scope.type !== 'worker') this.active.push(scope)
   }
 
   leave(scope: Scope): void {

@@ -32,6 +32,24 @@ export class LeakError extends NetsanError {
   }
 }
 
+/**
+ * What cleanup ends a leaked request with: the error a caller's own abort gives (a `DOMException`
+ * named 'AbortError', as `AbortSignal.abort()` makes), so that retry logic treats it as the caller's
+ * abort and does not send the request again. `node:http` gets Node's own shape for an aborted
+ * request (name 'AbortError', code 'ABORT_ERR', the DOMException as its cause).
+ */
+export function abortError(kind: 'dom' | 'node' = 'dom'): Error {
+  const reason = new DOMException(
+    'This operation was aborted: netsan ended a request that the test left in flight',
+    'AbortError',
+  )
+  if (kind === 'dom') return reason
+  const error = new Error(reason.message, { cause: reason })
+  error.name = 'AbortError'
+  Object.assign(error, { code: 'ABORT_ERR' })
+  return error
+}
+
 /** `instanceof` fails across two copies of netsan and across realms (Jest's sandbox); the code survives. */
 export function isLeakError(value: unknown): value is LeakError {
   return (

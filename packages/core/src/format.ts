@@ -22,7 +22,7 @@ export interface FormatOptions {
 
 /** `test "name"` or `file "path"`: what the heading says left things open. */
 export interface Subject {
-  type: 'test' | 'file' | 'scope'
+  type: 'test' | 'file' | 'worker' | 'scope'
   name: string
   /** One line under the heading, from the adapter: why a test that expects to fail still fails. */
   note?: string
@@ -52,15 +52,13 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
 export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOptions = {}): string {
   const c = options.colors ?? plain
   const total = leaks.reduce((n, l) => n + l.count, 0)
+  const who =
+    subject.type === 'worker' ? "modules shared by this worker's files" : `${subject.type} "${subject.name}"`
   const attempt = subject.attempt ? ` on attempt ${subject.attempt}` : ''
   const retried = subject.retried
     ? c.yellow(' — a warning, not a failure: the test was retried, and its last attempt decides')
     : ''
-  const lines = [
-    c.bold(
-      `netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open${attempt}`,
-    ) + retried,
-  ]
+  const lines = [c.bold(`netsan: ${who} left ${plural(total, 'network resource')} open${attempt}`) + retried]
   if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')

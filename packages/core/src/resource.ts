@@ -42,15 +42,18 @@ export class Resource {
     this.kind = init.kind
     this.checkAt = init.checkAt
     this.site = init.site
-    this.owner = init.owner
+    // A scope may hand what shared modules create to the scope that outlives it (Scope.ownerFor).
+    const owner = init.owner.ownerFor?.(init.site) ?? init.owner
+    this.owner = owner
     this.originSource = init.origin
     this.describe = init.describe
     this.isOpen = init.isOpen
     this.whenClosed = init.whenClosed
     this.close = init.close
     this.fix = init.fix
-    this.openedIn = undefined
-    init.owner.add(this)
+    // Handed to a longer-lived scope: the report still says which file's import made it.
+    this.openedIn = owner === init.owner ? undefined : init.owner.name
+    owner.add(this)
   }
 
   private originSource: string | (() => string) | undefined
@@ -78,4 +81,7 @@ export class Resource {
 export interface ResourceOwner {
   add(resource: Resource): void
   remove(resource: Resource): void
+  readonly name?: string
+  /** Who owns what is created at `site` now: itself, or a longer-lived scope. */
+  ownerFor?(site: Site): ResourceOwner
 }

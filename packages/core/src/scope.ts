@@ -5,11 +5,15 @@ import { DEFAULT_SETTLE_MS } from './options.ts'
 import { redactText } from './redact.ts'
 import type { Resource, ResourceOwner } from './resource.ts'
 import { settle } from './settle.ts'
-import { formatFrame, relative, userFrames } from './stack.ts'
+import { evaluatingModule, formatFrame, relative, type Site, userFrames } from './stack.ts'
 import { Stats } from './stats.ts'
 import type { IgnoreRule, Leak, LeakKind, ResolvedOptions, ScopeResult, Suppressed } from './types.ts'
 
-export type ScopeType = 'run' | 'file' | 'test'
+/**
+ * `worker`: what a runner's worker keeps for all the files it runs (Vitest with `isolate: false`:
+ * modules imported once and shared by every later file), between the run and its files.
+ */
+export type ScopeType = 'run' | 'worker' | 'file' | 'test'
 
 // Requests and bodies are judged once, at their owner's end; a connection can still leak later.
 const ONE_SHOT = new Set<LeakKind>(['request', 'body'])
@@ -49,6 +53,8 @@ export class Scope implements ResourceOwner {
    * past it, so netsan turns no leak into a timeout and makes no run slower than its own timeouts.
    */
   deadline: number | undefined
+  /** Set while the file's modules are imported under a worker scope (`importing()`). */
+  private perFileModule: ((file: string) => boolean) | undefined
 
   constructor(host: ScopeHost, type: ScopeType, name: string, parent: Scope | undefined) {
     this.host = host
@@ -67,11 +73,31 @@ export class Scope implements ResourceOwner {
     return new Scope(this.host, type, name, this)
   }
 
-  /** The innermost scope that has not ended: where a late resource belongs. */
+  /**
+   * The innermost scope that has not ended: where a late resource belongs. Never a worker: only what
+   * its shared modules make belongs there (`ownerFor`), not what a finished file leaves behind.
+   */
   live(): Scope {
     let s: Scope = this
-    while (s.endedFlag && s.parent) s = s.parent
+    while ((s.endedFlag || s.type === 'worker') && s.parent) s = s.parent
     return s
+  }
+
+  /**
+   * While a file is being imported into a worker that keeps its modules for later files (Vitest's
+   * `isolate: false`), what a module other than the per-file ones (`perFile`: the test file, setup
+   * files) creates at its top level is the worker's: that module is evaluated once and its
+   * singletons serve every later file. Called with no argument when the import is over.
+   */
+  importing(perFile?: (file: string) => boolean): void {
+    this.perFileModule = perFile
+  }
+
+  ownerFor(site: Site): Scope {
+    const perFile = this.perFileModule
+    if (!perFile || this.endedFlag || this.parent?.type !== 'worker') return this
+    const module = evaluatingModule(site)
+    return module === undefined || perFile(module) ? this : this.parent
   }
 
   /** A nested scope that owns what the current async flow creates from now on. */
@@ -141,6 +167,7 @@ export class Scope implements ResourceOwner {
       throw new NetsanError(ErrorCodes.SCOPE_ENDED, `netsan: scope "${this.name}" has already ended`)
     }
     this.endedFlag = true
+    this.perFileModule = undefined
     this.host.leave(this)
     const judgedHere = this.type !== 'test' || !this.parent
     if (!judgedHere) {
@@ -162,19 +189,23 @@ export class Scope implements ResourceOwner {
       if (!this.isSuppressedResource(r, suppressed)) leakedSet.add(r)
       r.reported = true
     }
-    if (this.host.options.cleanup) {
+    // Cleanup changes what later code sees: `warn` promises to change no outcome, so it only reports.
+    // A worker's resources are left to the worker's exit (nothing of the runner runs after them).
+    if (this.host.options.cleanup && this.host.options.mode !== 'warn' && this.type !== 'worker') {
       for (const r of leakedSet) {
         try {
           r.close?.()
         } catch {}
       }
     }
-    // What is neither leaked nor closed yet may still close or leak later: the parent judges it.
+    // What is neither leaked nor closed yet may still close or leak later: the parent judges it. A
+    // worker judges only what its shared modules made: a file's remains go past it, as before.
+    const heir = this.type === 'file' && this.parent?.type === 'worker' ? this.parent.parent : this.parent
     for (const r of [...this.resources]) {
       if (leakedSet.has(r) || (ONE_SHOT.has(r.kind) && !r.isOpen())) r.release()
-      else if (this.parent) {
+      else if (heir) {
         r.openedIn ??= this.name
-        r.moveTo(this.parent.live())
+        r.moveTo(heir.live())
       }
     }
     this.host.scopeEnded(this)

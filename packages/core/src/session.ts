@@ -56,6 +56,8 @@ export class Session {
   private readonly tested = new WeakMap<Scope, ReportTest>()
   private reportFile: { path: string; run: string } | undefined
   private disposed = false
+  /** run ⊃ worker ⊃ file: the worker scope holds what modules shared by its files create. */
+  private worker: Scope | undefined
 
   constructor(options: ResolvedOptions, init: SessionInit) {
     this.options = options
@@ -75,7 +77,25 @@ export class Session {
   startFile(file: string): Scope | undefined {
     if (!this.engine) return undefined
     this.files.push({ file, tests: [], fileResult: undefined })
-    return this.engine.runScope.child('file', file)
+    this.worker ??= this.engine.runScope.child('worker', 'worker')
+    return this.worker.child('file', file)
+  }
+
+  /**
+   * Ends the worker: what modules shared by its files made (Vitest's `isolate: false`, see
+   * `Scope.importing`) and left open is reported as a warning, never a failure, and not closed: no
+   * hook of the runner runs after the worker's last file, so no code could close it there.
+   */
+  async endWorker(): Promise<Outcome | undefined> {
+    const worker = this.worker
+    if (!worker || worker.ended) return undefined
+    const result = await worker.finish()
+    if (result.leaks.length === 0) return undefined
+    const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
+    const message = formatLeaks({ type: 'worker', name: worker.name }, result.leaks, format)
+    const note =
+      'These were made by modules that this worker imported once for all its files (isolate: false): they serve every later file, so netsan failed no file for them and closed none.'
+    return { result, error: undefined, warning: [message, note].join('\n\n') }
   }
 
   startTest(file: Scope | undefined, name: string): Scope | undefined {
@@ -193,6 +213,8 @@ export class Session {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    // Leaves the engine's stack at once (finish() does that before its first await).
+    if (this.worker && !this.worker.ended) this.worker.finish().catch(() => {})
     this.engine?.release()
   }
 }

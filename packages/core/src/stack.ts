@@ -180,6 +180,21 @@ export function directCreator(site: Site): RawFrame | undefined {
   return site.files().find((f) => f.kind !== 'internal')
 }
 
+/**
+ * The user module whose code led to this site: the outermost frame of the innermost run of user
+ * frames, where the caller is a library (a module loader such as Vitest's module runner) or nothing.
+ * For code run while a module is imported, that is the module being evaluated, not the file whose
+ * `import` started it (which shows up only as an async frame below the loader's).
+ */
+export function evaluatingModule(site: Site): string | undefined {
+  let module: string | undefined
+  for (const frame of site.files()) {
+    if (frame.kind === 'user') module = frame.file
+    else if (frame.kind === 'library' && module !== undefined) break
+  }
+  return module
+}
+
 export function userFrames(site: Site): ParsedFrame[] {
   return site.frames().filter((f) => f.kind === 'user')
 }

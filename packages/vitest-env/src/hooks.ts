@@ -6,6 +6,7 @@
  * they are registered while Vitest collects the file: by `collect.ts` when Vitest starts importing
  * the file's setup files and the file itself, or by the setup file where the runner is a custom one.
  */
+import path from 'node:path'
 import type { Scope } from 'netsan'
 import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
@@ -65,6 +66,14 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   // With `isolate: false` the previous file may still be open if its aroundAll never ran.
   reportOutcome(await beginFile(state, worker?.filepath), session.options.root)
   const fileScope = state.file?.scope
+  // isolate: false keeps imported modules for the worker's later files: what they make at their top
+  // level is the worker's, never this file's (only the test file and setup files run again per file).
+  if (worker?.config?.isolate === false && worker.filepath) {
+    const perFile = new Set(
+      [worker.filepath, ...(worker.config.setupFiles ?? [])].map((f) => path.resolve(f)),
+    )
+    fileScope?.importing((file) => perFile.has(file))
+  }
 
   // The hooks' timeouts cover Vitest's own hook timeout plus netsan's settle wait (0: none).
   const hookTimeout = worker?.config?.hookTimeout ?? 10_000
@@ -79,6 +88,7 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
   if (typeof vitest.aroundAll === 'function') {
     vitest.aroundAll(async (runSuite) => {
+      fileScope?.importing()
       await session.runIn(fileScope, runSuite)
       await endFile()
     }, timeout)

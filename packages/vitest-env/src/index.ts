@@ -79,6 +79,8 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
   if (state.hooksFor === undefined) hooksMissing(state, why)
   // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
   reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
+  // Teardown runs when the worker is done with its files (once per file where files are isolated).
+  reportOutcome(await state.session.endWorker(), state.session.options.root)
 }
 
 async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {

@@ -38,7 +38,7 @@ interface VitestWorkerState {
   filepath?: string
   /** The file task being collected or run (set when its collection starts). */
   current?: object
-  config?: { root?: string; hookTimeout?: number; name?: string }
+  config?: { root?: string; hookTimeout?: number; name?: string; isolate?: boolean; setupFiles?: string[] }
 }
 
 export function vitestWorker(target: object = globalThis): VitestWorkerState | undefined {

@@ -49,9 +49,11 @@ export function installPoolCreationTracker(
       !isUndici && typeof self.addRequest === 'function' && typeof self.createSocket === 'function'
     if (!isHttpAgent && !isUndici) return
     try {
+      const site = captureSite()
       const origin: PoolOrigin = {
-        scope: engine.current(),
-        site: captureSite(),
+        // A pool a shared module makes at its top level is the worker's (Scope.ownerFor).
+        scope: engine.current().ownerFor(site),
+        site,
         pool: new WeakRef(this),
         label: isHttpAgent
           ? // https.Agent alone caches TLS sessions.

@@ -1,5 +1,5 @@
 import type { CallContext, Engine } from '../engine.ts'
-import { ErrorCodes, NetsanError } from '../errors.ts'
+import { abortError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
@@ -42,7 +42,11 @@ export function installFetchTracker(engine: Engine): () => void {
         if (waiters) for (const w of waiters) w()
         waiters = undefined
       }
-      let tracked: Promise<Response> | undefined
+      // Cleanup rejects what the caller awaits with an AbortError, as the caller's own AbortSignal
+      // would: fetch would reject an abort from below with TypeError('fetch failed'), which retrying
+      // clients (ofetch, ky) send again.
+      let abortCaller: ((reason: Error) => void) | undefined
+      let returned: Promise<Response> | undefined
       const request = new Resource({
         kind: 'request',
         checkAt: 'test',
@@ -53,13 +57,11 @@ export function installFetchTracker(engine: Engine): () => void {
         isOpen: () => pending,
         whenClosed: (done) => (pending ? (waiters ??= []).push(done) : done()),
         close: () => {
-          // The test never awaited it: keep netsan's abort from surfacing as an unhandled rejection.
-          tracked?.catch(noop)
-          if (undici)
-            abortRequest(
-              undici,
-              new NetsanError(ErrorCodes.LEAKS, 'netsan aborted a request that the test left in flight'),
-            )
+          const reason = abortError()
+          // The test never awaited it: the abort must not surface as an unhandled rejection.
+          returned?.catch(noop)
+          abortCaller?.(reason)
+          if (undici) abortRequest(undici, reason)
         },
       })
       let promise: Promise<Response>
@@ -69,18 +71,21 @@ export function installFetchTracker(engine: Engine): () => void {
         settled()
         throw error
       }
-      tracked = promise.then(
-        (res) => {
-          settled()
-          trackBody(engine, res, { site, owner, method, url, undici: () => undici })
-          return res
-        },
-        (error) => {
-          settled()
-          throw error
-        },
-      )
-      return tracked
+      returned = new Promise<Response>((resolve, reject) => {
+        abortCaller = reject
+        promise.then(
+          (res) => {
+            settled()
+            trackBody(engine, res, { site, owner, method, url, undici: () => undici })
+            resolve(res)
+          },
+          (error) => {
+            settled()
+            reject(error)
+          },
+        )
+      })
+      return returned
     } as Fetch
     Object.defineProperty(wrapped, WRAPPED, { value: original })
     g.fetch = wrapped

@@ -2,6 +2,7 @@ import type http from 'node:http'
 import type net from 'node:net'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
+import { abortError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
@@ -24,7 +25,10 @@ interface RequestInfo {
   site: Site
   owner: Scope
   url: string
+  /** A response arrived, or the request closed. */
   done: boolean
+  waiters: (() => void)[] | undefined
+  resource?: Resource
 }
 
 function requestUrl(req: http.ClientRequest): string {
@@ -57,14 +61,18 @@ export function installHttpClientTracker(engine: Engine): () => void {
   const infos = new WeakMap<http.ClientRequest, RequestInfo>()
   const agentSockets = new WeakSet<net.Socket>()
 
-  const onRequest = (req: http.ClientRequest, sync: boolean) => {
+  // @note Invisible observer: no 'response', 'upgrade' or 'error' listener on a ClientRequest. Node
+  // dumps a response nobody listens to, and destroys an upgraded socket nobody takes; a listener of
+  // netsan's would stop both, and the code under test would keep a socket it never held without
+  // netsan. The response comes from http.client.response.finish; 'close' and 'socket' listeners
+  // change nothing (docs/discoveries/observer.md).
+  const onRequest = (req: http.ClientRequest) => {
     if (infos.has(req)) return
     if (!wrapped) wrapCallSites()
     const site = siteNow(engine)
     const owner = engine.current()
-    const info: RequestInfo = { site, owner, url: requestUrl(req), done: false }
+    const info: RequestInfo = { site, owner, url: requestUrl(req), done: false, waiters: undefined }
     infos.set(req, info)
-    void sync
     owner.stats.requestStarted()
     const method = req.method ?? 'GET'
     const resource = new Resource({
@@ -75,24 +83,28 @@ export function installHttpClientTracker(engine: Engine): () => void {
       origin: () => originOf(info.url),
       describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
       isOpen: () => !info.done && !req.destroyed,
-      whenClosed: (done) =>
-        info.done || req.destroyed ? done() : req.once('close', done).once('response', done),
+      whenClosed: (done) => (info.done || req.destroyed ? done() : (info.waiters ??= []).push(done)),
+      // Ended as a caller's AbortSignal ends it (Node destroys the request with an AbortError): retry
+      // logic keyed on error codes (got, undici's RetryAgent) treats it as the caller's own abort,
+      // where 'socket hang up' (ECONNRESET) would be retried.
       close: () => {
-        req.on('error', noop)
-        req.destroy()
+        // Nobody may listen for 'error' on a request the test forgot: the abort must not crash the run.
+        if (req.listenerCount('error') === 0) req.on('error', noop)
+        req.destroy(abortError('node'))
       },
     })
-    const finished = () => {
-      info.done = true
-      resource.release()
-    }
-    req.once('response', finished).once('close', finished)
+    info.resource = resource
+    // Its response and socket go where the request went (a shared module's: the worker).
+    info.owner = resource.owner as Scope
     const upgrade = String(req.getHeader('upgrade') ?? '').toLowerCase() === 'websocket'
-    if (upgrade) {
-      req.once('upgrade', (_res: http.IncomingMessage, socket: net.Socket) =>
-        trackUpgradedSocket(socket, info),
-      )
-    }
+    req.once('close', () => {
+      // Node emits 'close' right after handing an upgraded socket to an 'upgrade' listener (it
+      // destroys the socket when there is none): the socket is the WebSocket's now.
+      const socket = req.socket
+      if (upgrade && (req as { upgradeOrConnect?: boolean }).upgradeOrConnect && socket && !socket.destroyed)
+        trackUpgradedSocket(socket, info)
+      finished(info)
+    })
     const onSocket = (socket: net.Socket) => {
       if (upgrade) return claimSocket(socket)
       const agent = (req as { agent?: http.Agent | false }).agent
@@ -101,6 +113,15 @@ export function installHttpClientTracker(engine: Engine): () => void {
     // Where only the late http.client.request.start exists (Node 20), the socket may be assigned already.
     if (req.socket) onSocket(req.socket)
     else req.once('socket', onSocket)
+  }
+
+  const finished = (info: RequestInfo) => {
+    if (info.done) return
+    info.done = true
+    info.resource?.release()
+    const waiters = info.waiters
+    info.waiters = undefined
+    if (waiters) for (const w of waiters) w()
   }
 
   const trackUpgradedSocket = (socket: net.Socket, info: RequestInfo) => {
@@ -130,7 +151,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
     // A global agent is nobody's pool, even where a test happened to load node:http(s) and create it.
     const pool = shared ? undefined : registry.pools.get(agent)
     const inTest = pool?.scope.type === 'test' && !pool.scope.ended
-    const owner = inTest ? pool!.scope : info.owner.live()
+    // A worker's agent (a shared module's, under isolate: false) keeps its sockets past any file.
+    const keeper = inTest || (pool?.scope.type === 'worker' && !pool.scope.ended)
+    const owner = keeper ? pool!.scope : info.owner.live()
     countConnection(socket, owner, originOf(info.url), isTls(socket))
     owner.stats.connectionUsed()
     const resource = new Resource({
@@ -153,6 +176,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
   const onResponse = (req: http.ClientRequest, res: http.IncomingMessage) => {
     const info = infos.get(req)
     if (!info) return
+    finished(info)
     const method = req.method ?? 'GET'
     const status = res.statusCode ?? 0
     if (method === 'HEAD' || NO_BODY_STATUS.has(status) || res.headers['content-length'] === '0') return
@@ -165,13 +189,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
       origin: () => originOf(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
-      isOpen: () => !res.readableEnded && !res.destroyed,
+      // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak.
+      isOpen: () => !res.readableEnded && !res.destroyed && !(res as { _dumped?: boolean })._dumped,
       whenClosed: (done) =>
         res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
       // Drained rather than destroyed: a destroyed response makes the client (got, axios…) emit
       // 'error' on a stream nobody listens to any more.
+      // IncomingMessage emits 'error' only to listeners it already has, so draining needs no listener of netsan's.
       close: () => {
-        res.on('error', noop)
         res.resume()
       },
       fix: BODY_FIX,
@@ -184,10 +209,10 @@ export function installHttpClientTracker(engine: Engine): () => void {
   // stack); http.client.request.start comes later and is the fallback (docs/discoveries/node-net-http-channels.md).
   const undo = [
     subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestCreated, ({ request }) =>
-      onRequest(request, true),
+      onRequest(request),
     ),
     subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) =>
-      onRequest(request, false),
+      onRequest(request),
     ),
     subscribe<{ request: http.ClientRequest; response: http.IncomingMessage }>(
       CHANNELS.httpClientResponseFinish,

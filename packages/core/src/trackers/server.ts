@@ -22,15 +22,19 @@ function address(server: net.Server): string {
   return typeof a === 'string' ? a : hostPort(a.address, a.port)
 }
 
-/** Listening servers, from the `net.server.listen` tracing channel (http, https, http2, tls, net). */
+/**
+ * Listening servers, from the `net.server.listen` tracing channel (http, https, http2, tls, net).
+ * @note A failed listen() is seen on `tracing:net.server.listen:error`, never through an 'error'
+ * listener: one would swallow the EADDRINUSE that must still fail the test, and one per listen() of a
+ * reused server would pile up to a MaxListenersExceededWarning (docs/discoveries/observer.md).
+ */
 export function installServerTracker(engine: Engine): () => void {
-  const tracked = new WeakSet<net.Server>()
+  const tracked = new WeakMap<net.Server, () => void>()
   return subscribeTracing<{ server: net.Server }>(CHANNELS.netServerListen, {
     asyncStart: ({ server }) => {
       if (!server || tracked.has(server)) return
       const site = captureSite()
       if (isRunnerSite(site)) return
-      tracked.add(server)
       let closed = false
       const owner = engine.current()
       const resource = new Resource({
@@ -49,12 +53,16 @@ export function installServerTracker(engine: Engine): () => void {
       const onClose = () => {
         closed = true
         tracked.delete(server)
+        server.removeListener('close', onClose)
         resource.release()
       }
+      tracked.set(server, onClose)
       server.once('close', onClose)
-      server.once('error', () => {
-        if (!server.listening) onClose()
-      })
+    },
+    // A listen() that failed (EADDRINUSE, EACCES) leaves nothing listening; the server's own 'error'
+    // event still reaches the code under test as it would without netsan.
+    error: ({ server }) => {
+      if (server && !server.listening) tracked.get(server)?.()
     },
   })
 }

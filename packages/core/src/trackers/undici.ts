@@ -2,6 +2,7 @@ import type net from 'node:net'
 import type tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
+import { abortError } from '../errors.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
@@ -114,7 +115,9 @@ export function installUndiciTracker(engine: Engine) {
     p.pool = pool
     const inTest = pool.scope.type === 'test' && !pool.scope.ended
     p.resource.checkAt = inTest ? 'test' : 'file'
-    if (inTest && p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
+    // A worker's pool (a shared module's, under isolate: false) keeps its connections past any file.
+    const keeper = inTest || (pool.scope.type === 'worker' && !pool.scope.ended)
+    if (keeper && p.resource.owner !== pool.scope) p.resource.moveTo(pool.scope)
   }
 
   // WebSocket handshakes (the global WebSocket and npm undici's): a normal undici request with
@@ -195,7 +198,9 @@ export function installUndiciTracker(engine: Engine) {
           return body !== undefined && unread(body) && bodyPolicy(engine, info.site)
         },
         whenClosed: (done) => whenDone(info, done),
-        close: () => abandon(request, info),
+        // No response yet: aborted as the caller's AbortSignal would (undici.request rejects with the
+        // AbortError, which retry logic leaves alone); a body is drained.
+        close: () => (info.state === 'pending' ? abortRequest(info, abortError()) : abandon(request, info)),
       })
       // A small body arrives whole and the connection goes back to the pool, yet nobody read it: the
       // body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md).
@@ -206,6 +211,7 @@ export function installUndiciTracker(engine: Engine) {
         else resource.release()
       })
       ;(info as UndiciRequestInfo & { resource?: Resource }).resource = resource
+      info.owner = resource.owner as Scope
     }),
     subscribe<{ request: any; response: any }>(CHANNELS.undiciRequestHeaders, ({ request, response }) => {
       const info = requests.get(request)
