@@ -124,6 +124,28 @@ describe('bodies', () => {
     assert.deepEqual(await scope.end(), [])
   })
 
+  test('fixed: http.get response resumed, the test ends while the body still streams', async () => {
+    // settleMs 0: no wait at all, as on a machine too loaded to drain 1 MiB within settleMs.
+    const scope = track({ root: ROOT, settleMs: 0 })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    )
+    res.resume()
+    assert.deepEqual(await scope.end(), [])
+    await new Promise((r) => res.on('end', r))
+  })
+
+  test('http.get response paused again after a partial read is a body leak', async () => {
+    const scope = track({ root: ROOT, settleMs: 0 })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    )
+    await new Promise((r) => res.once('data', r))
+    res.pause()
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /read only partly/)
+  })
+
   test('HEAD and 204 responses are never leaks', async () => {
     const scope = track({ root: ROOT, bodies: 'all' })
     assert.equal((await fetch(`${srv.url}/x?bytes=10`, { method: 'HEAD' })).status, 200)

@@ -32,7 +32,7 @@ describe('jest: netsan changes no outcome', () => {
   after(() => {
     for (const dir of caches) fs.rmSync(dir, { recursive: true, force: true })
   })
-  for (const band of [undefined, ['--maxWorkers=1']]) {
+  for (const band of [undefined, ['--runInBand']]) {
     test(`client patterns and a globalSetup server used by two files${band ? ' (in band)' : ' (workers)'}: green in every mode`, async () => {
       const env = { EXPECT_IN_BAND: band ? '1' : '0' }
       const [off, warn, fail] = [

@@ -189,8 +189,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
       origin: () => originOf(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
-      // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak.
-      isOpen: () => !res.readableEnded && !res.destroyed && !(res as { _dumped?: boolean })._dumped,
+      // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak. One
+      // that flows (resumed, piped, a 'data' listener) is being consumed: the documented fix, however long the
+      // rest of the body takes to arrive on a loaded machine. Paused again after a partial read, it is open.
+      isOpen: () =>
+        !res.readableEnded &&
+        !res.destroyed &&
+        !(res as { _dumped?: boolean })._dumped &&
+        res.readableFlowing !== true,
       whenClosed: (done) =>
         res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
       // Drained rather than destroyed: a destroyed response makes the client (got, axios…) emit
