@@ -52,7 +52,7 @@ export function track(options?: NetsanOptions): Scope {
   const resolved = resolveOptions(options)
   if (!engine.installed) engine.options = resolved
   engine.acquire()
-  const scope = engine.current().track('track()')
+  const scope = engine.current().live().track('track()')
   const end = scope.finish.bind(scope)
   scope.finish = async () => {
     try {
@@ -72,7 +72,7 @@ function currentScope(what: string): Scope {
       `netsan: ${what} needs netsan to be active: use testEnvironment/environment 'netsan', or call track() first`,
     )
   }
-  return engine.current()
+  return engine.current().live()
 }
 
 /**

@@ -130,7 +130,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       kind: 'websocket',
       checkAt: 'test',
       site: info.site,
-      owner: info.owner.live(),
+      owner: info.owner,
       origin: () => originOf(info.url),
       describe: () => `${redactUrl(info.url.replace(/^http/, 'ws'))} (ws package)`,
       isOpen: () => !socket.destroyed,
@@ -185,7 +185,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       kind: 'body',
       checkAt: 'test',
       site: info.site,
-      owner: info.owner.live(),
+      owner: info.owner,
       origin: () => originOf(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
