@@ -40,7 +40,15 @@ function plural(n: number, word: string): string {
 export function mergeLeaks(leaks: Leak[]): Leak[] {
   const byKey = new Map<string, Leak>()
   for (const leak of leaks) {
-    const key = `${leak.kind}\0${leak.description}\0${leak.stack.join('\n')}\0${leak.owner}\0${leak.ownerType ?? ''}`
+    // Late work is told apart by the test that ran when it started (the report names it).
+    const key = [
+      leak.kind,
+      leak.description,
+      leak.stack.join('\n'),
+      leak.owner,
+      leak.ownerType,
+      leak.late?.during,
+    ].join('\0')
     const seen = byKey.get(key)
     if (seen) seen.count += leak.count
     else byKey.set(key, { ...leak })

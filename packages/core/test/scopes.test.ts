@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startServer } from '../fixtures/server.ts'
-import { resolveOptions, Session } from '../src/index.ts'
+import { formatText } from '../src/cli/format-text.ts'
+import { summarize } from '../src/cli/summary.ts'
+import { readReport, resolveOptions, Session } from '../src/index.ts'
 import { ROOT } from './helpers.ts'
 
 // Scopes and ownership (DESIGN.md): run ⊃ file ⊃ describe ⊃ test, ownership by async context. These
@@ -125,6 +130,36 @@ describe('describe blocks', { timeout: 15_000 }, () => {
     await s.endFile(file)
     s.dispose()
     assert.equal(innerServer.listening, false)
+  })
+
+  test('the JSON report and `netsan report` count the block’s leak as the file’s, naming the block', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-scopes-'))
+    try {
+      const s = session({ report: path.join(dir, 'netsan.json') })
+      const file = s.startFile('a.test.ts')!
+      const block = s.startDescribe(file, 'outer > inner')!
+      await s.runIn(block, listen)
+      const t = s.startTest(block, 'outer > inner > clean')!
+      await s.endTest(t)
+      await s.endDescribe(block)
+      await s.endFile(file)
+      s.dispose()
+      const reports = fs
+        .readdirSync(dir)
+        .map((f) => ({ source: f, report: readReport(path.join(dir, f)) }))
+      const summary = summarize(reports, undefined)
+      assert.deepEqual(
+        summary.leaks.map((l) => [l.testFile, l.test, l.leak.kind]),
+        [['a.test.ts', 'describe "outer > inner"', 'server']],
+      )
+      assert.equal(summary.tests, 1)
+      assert.equal(summary.testsWithLeaks, 0, 'a block is not a test')
+      const text = formatText(summary)
+      assert.match(text, /✖ a\.test\.ts › describe "outer > inner"\n/)
+      assert.match(text, /netsan: FAIL — 1 leak in 0 tests and at file level/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('warn: the block’s leak is a warning and nothing is closed', async () => {
