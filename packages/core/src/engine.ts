@@ -52,6 +52,7 @@ export class Engine implements ScopeHost {
    * The scope in whose async context something is being created now. It may have ended: work a test
    * left running (a retry loop, an un-awaited chain) is still that test's, and a resource made there
    * goes to the test's live ancestor, remembering the test (`Scope.ownerFor`, `Scope.origin`).
+   * @note docs/discoveries/scopes.md: event callbacks of a connection run in its creator's context too.
    */
   current(): Scope {
     return this.owners.getStore() ?? this.active.at(-1) ?? this.runScope

@@ -84,7 +84,8 @@ export async function expectNoLeakedConnections(options?: CheckOptions): Promise
   const scope = currentScope('expectNoLeakedConnections()')
   const { leaks } = await scope.check(kinds, settleMs)
   if (leaks.length > 0) {
-    const message = formatLeaks({ type: scope.type === 'test' ? 'test' : 'scope', name: scope.name }, leaks)
+    const type = scope.type === 'test' || scope.type === 'describe' ? scope.type : 'scope'
+    const message = formatLeaks({ type, name: scope.name }, leaks)
     throw new LeakError(message, leaks)
   }
 }

@@ -144,9 +144,7 @@ describe('describe blocks', { timeout: 15_000 }, () => {
       await s.endDescribe(block)
       await s.endFile(file)
       s.dispose()
-      const reports = fs
-        .readdirSync(dir)
-        .map((f) => ({ source: f, report: readReport(path.join(dir, f)) }))
+      const reports = fs.readdirSync(dir).map((f) => ({ source: f, report: readReport(path.join(dir, f)) }))
       const summary = summarize(reports, undefined)
       assert.deepEqual(
         summary.leaks.map((l) => [l.testFile, l.test, l.leak.kind]),

@@ -8,6 +8,7 @@
  * runs after the file's import, where netsan registers its hooks. So netsan adds its hook to each
  * block's list itself, through the runner's public `TestRunner.getSuiteHooks` (Vitest 4.1 and 5),
  * once the file is collected: first in the list, so it wraps the user's own `aroundAll` hooks too.
+ * @note docs/discoveries/scopes.md (Describe blocks)
  */
 import type { Scope, Session } from 'netsan'
 import { testName } from './names.ts'

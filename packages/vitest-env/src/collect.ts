@@ -70,7 +70,7 @@ export async function registerOnCollect(state: WorkerState): Promise<() => void>
 }
 
 // Assigned by Vitest's vm worker once the tests' realm holds its `vitest` module (`__vitest_index__`),
-// before it creates the runner (runVmTests.ts in Vitest 4.1 and 5): @note docs/discoveries/vm-pools.md
+// before it creates the runner (runVmTests.ts in Vitest 4.1 and 5): @note docs/discoveries/scopes.md
 const REQUIRED = '__vitest_required__'
 
 /**
