@@ -79,6 +79,14 @@ export class Scope implements ResourceOwner {
     return this.endedFlag
   }
 
+  /**
+   * A test or a describe block that is running: the connections of a pool it created are its own,
+   * judged at its end (a pool created by the file outlives its tests and blocks: judged at the file's).
+   */
+  get ownsItsPools(): boolean {
+    return NESTED.has(this.type) && !this.endedFlag
+  }
+
   /** Connection figures; once the scope has ended, its leftover work counts in its live ancestor. */
   get stats(): Stats {
     return this.endedFlag ? this.live().ownStats : this.ownStats

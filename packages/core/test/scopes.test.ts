@@ -112,6 +112,33 @@ describe('describe blocks', { timeout: 15_000 }, () => {
     agent.destroy()
   })
 
+  test('a pool the block creates keeps its tests’ connections: judged at the block’s end, not the file’s', async () => {
+    const s = session()
+    const file = s.startFile('a.test.ts')!
+    const block = s.startDescribe(file, 'pool')!
+    const agent = await s.runIn(block, () => new http.Agent({ keepAlive: true })) // beforeAll
+    const t = s.startTest(block, 'pool > makes a request')!
+    await s.runIn(t, async () => {
+      await new Promise<void>((resolve, reject) =>
+        http
+          .get(`${srv.url}/small?bytes=10`, { agent }, (res) => res.resume().on('end', resolve))
+          .on('error', reject),
+      )
+    })
+    assert.deepEqual((await s.endTest(t))?.result.leaks, [])
+    const end = await s.endDescribe(block)
+    assert.deepEqual(
+      end?.result.leaks.map((l) => [l.kind, l.owner]),
+      [['idle', 'pool']],
+    )
+    assert.match(
+      end?.error?.message ?? '',
+      /in an http\.Agent created in this describe block and never destroyed/,
+    )
+    assert.deepEqual((await s.endFile(file))?.result.leaks, [])
+    s.dispose()
+  })
+
   test('nested blocks: the inner block ends first and reports only its own', async () => {
     const s = session()
     const file = s.startFile('a.test.ts')!

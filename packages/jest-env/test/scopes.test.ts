@@ -31,7 +31,7 @@ function check(name: string, run: () => JestRun): void {
         file.assertionResults.every((a) => a.status !== 'failed'),
         'no test is blamed for its block',
       )
-      for (const block of ['outer › leaks', 'nested › inner']) {
+      for (const block of ['outer › leaks', 'nested › inner', 'block agent']) {
         assert.equal(
           file.message.split(`netsan: describe "${block}" left 1 network resource open`).length,
           2,
@@ -39,7 +39,15 @@ function check(name: string, run: () => JestRun): void {
         )
       }
       assert.ok(file.message.includes(at('describe.test.js', '// LEAK describe')), file.message)
-      for (const clean of ['outer › fixed', 'skipped', 'nested"', 'no hooks', 'concurrent tests'])
+      assert.ok(file.message.includes(at('describe.test.js', '// LEAK block agent')), file.message)
+      for (const clean of [
+        'outer › fixed',
+        'skipped',
+        'nested"',
+        'no hooks',
+        'concurrent tests',
+        'block agent fixed',
+      ])
         assert.ok(!file.message.includes(`describe "${clean}`), `${clean} is clean\n${file.message}`)
       assert.ok(!file.message.includes('netsan: file "describe.test.js"'), file.message)
     })
@@ -122,6 +130,7 @@ describe('jest: reports', () => {
       testsWithLeaks: number
     }
     assert.deepEqual(s.leaks.map((l) => [l.testFile, l.test, l.leak.kind]).sort(), [
+      ['describe.test.js', 'describe "block agent"', 'idle'],
       ['describe.test.js', 'describe "nested › inner"', 'socket'],
       ['describe.test.js', 'describe "outer › leaks"', 'socket'],
     ])

@@ -39,7 +39,12 @@ function netsanReport(dir: string): {
 function assertDescribeRun(run: VitestRun): void {
   assert.equal(run.code, 1, run.output)
   assert.deepEqual(run.failed, [], 'no test is blamed for its block')
-  for (const block of ['outer > leaks', 'nested > inner', 'concurrent blocks > concurrent leaks']) {
+  for (const block of [
+    'outer > leaks',
+    'nested > inner',
+    'concurrent blocks > concurrent leaks',
+    'block agent',
+  ]) {
     assert.equal(
       run.output.split(`netsan: describe "${block}" left 1 network resource open`).length,
       2,
@@ -47,6 +52,11 @@ function assertDescribeRun(run: VitestRun): void {
     )
   }
   assert.ok(run.output.includes(at('describe.test.ts', '// LEAK describe')), run.output)
+  assert.ok(run.output.includes(at('describe.test.ts', '// LEAK block agent')), run.output)
+  assert.match(
+    run.output,
+    /idle keep-alive connection — [\d.:]+, in an http\.Agent created in this describe block/,
+  )
   // The clean twins: closed in the block's afterAll, a block without hooks, a skipped block, the outer
   // block whose server outlives its inner block.
   for (const clean of [
@@ -55,6 +65,7 @@ function assertDescribeRun(run: VitestRun): void {
     'skipped',
     'nested"',
     'no hooks',
+    'block agent fixed',
   ])
     assert.ok(!run.output.includes(`describe "${clean}`), `${clean} is clean\n${run.output}`)
   assert.ok(!run.output.includes('netsan: file "describe.test.ts"'), run.output)
@@ -77,6 +88,7 @@ describe('vitest: describe blocks are scopes', () => {
     assertDescribeRun(run)
     const s = netsanReport(dir)
     assert.deepEqual(s.leaks.map((l) => [l.testFile, l.test, l.leak.kind]).sort(), [
+      ['describe.test.ts', 'describe "block agent"', 'idle'],
       ['describe.test.ts', 'describe "concurrent blocks > concurrent leaks"', 'socket'],
       ['describe.test.ts', 'describe "nested > inner"', 'socket'],
       ['describe.test.ts', 'describe "outer > leaks"', 'socket'],

@@ -65,6 +65,15 @@ export function claimSocket(socket: net.Socket): void {
 
 export const noop = (): void => {}
 
+/** Where a pool was created, as the report of the scope that judges its connections says it. */
+export function poolWhere(type: string): string {
+  return type === 'test'
+    ? 'by this test'
+    : type === 'describe'
+      ? 'in this describe block'
+      : `in ${type} scope`
+}
+
 /** A response that cannot carry body bytes is never an unconsumed body (with HEAD and content-length: 0). */
 export const NO_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 
