@@ -42,7 +42,7 @@ export interface ScopeHost {
 const NESTED: ReadonlySet<ScopeType> = new Set(['describe', 'test'])
 
 /**
- * A scope owns what is created while it is current; scopes nest run ⊃ file ⊃ test.
+ * A scope owns what is created while it is current; scopes nest run ⊃ worker ⊃ file ⊃ describe ⊃ test.
  * At its end it settles, judges what is still open, reports and cleans up.
  */
 export class Scope implements ResourceOwner {
@@ -92,7 +92,7 @@ export class Scope implements ResourceOwner {
     return this.endedFlag ? this.live().ownStats : this.ownStats
   }
 
-  /** A nested scope: a file inside the run, a test inside a file. */
+  /** A nested scope: a file inside the run, a describe block or a test inside a file or a block. */
   child(type: ScopeType, name: string): Scope {
     return new Scope(this.host, type, name, this)
   }
