@@ -187,6 +187,21 @@ describe('describe blocks', { timeout: 15_000 }, () => {
     }
   })
 
+  test('the block’s end settles within the hook timeout the adapter gives it, whatever settleMs says', async () => {
+    const s = session({ settleMs: 5000 })
+    const file = s.startFile('a.test.ts')!
+    const block = s.startDescribe(file, 'slow')!
+    await s.runIn(block, listen)
+    block.deadlineIn(300) // the adapter: one hook timeout from the block's last afterAll
+    const started = performance.now()
+    const end = await s.endDescribe(block)
+    const waited = performance.now() - started
+    assert.equal(end?.result.leaks.length, 1)
+    assert.ok(waited < 1500, `waited ${waited} ms, past the 300 ms timeout`)
+    await s.endFile(file)
+    s.dispose()
+  })
+
   test('warn: the block’s leak is a warning and nothing is closed', async () => {
     const s = session({ mode: 'warn' })
     const file = s.startFile('a.test.ts')!

@@ -1,6 +1,7 @@
 /**
  * netsan's per-file and per-test hooks. `aroundAll` runs the file's hooks and tests inside the
- * file's scope and checks the file after its last `afterAll`; `aroundEach` runs each test, its
+ * file's scope and checks the file after its last `afterAll` (and gives each describe block with hooks
+ * of its own an `aroundAll` of netsan's: blocks.ts); `aroundEach` runs each test, its
  * `beforeEach` and `afterEach` hooks included, inside the test's scope and fails that test with
  * netsan's report. An environment's `setup()` cannot register hooks (there is no collector yet), so
  * they are registered while Vitest collects the file: by `collect.ts` when Vitest starts importing
