@@ -74,7 +74,13 @@ export function creatingFunction(leak: Leak): string {
  * which is what a file-level leak's `owner` holds.
  */
 export function entryFor(testFile: string, rawFile: string, leak: Leak, project = ''): BaselineEntry {
-  const owner = leak.owner === rawFile || leak.owner === testFile ? '' : leak.owner
+  // A describe block's leak is the file's, named after the block (never taken for a test of that name).
+  const owner =
+    leak.ownerType === 'describe'
+      ? `describe "${leak.owner}"`
+      : leak.owner === rawFile || leak.owner === testFile
+        ? ''
+        : leak.owner
   return {
     ...(project && { project }),
     testFile,

@@ -48,11 +48,24 @@ export class Engine implements ScopeHost {
     this.runScope = new Scope(this, 'run', 'run', undefined)
   }
 
-  /** The scope that owns what is being created now. */
+  /**
+   * The scope in whose async context something is being created now. It may have ended: work a test
+   * left running (a retry loop, an un-awaited chain) is still that test's, and a resource made there
+   * goes to the test's live ancestor, remembering the test (`Scope.ownerFor`, `Scope.origin`).
+   * @note docs/discoveries/scopes.md: event callbacks of a connection run in its creator's context too.
+   */
   current(): Scope {
-    const s = this.owners.getStore()
-    if (s) return s.live()
-    return this.active.at(-1) ?? this.runScope
+    return this.owners.getStore() ?? this.active.at(-1) ?? this.runScope
+  }
+
+  runningTest(): Scope | undefined {
+    let found: Scope | undefined
+    for (const s of this.active) {
+      if (s.type !== 'test' || s.ended) continue
+      if (found) return undefined
+      found = s
+    }
+    return found
   }
 
   enter(scope: Scope): void {

@@ -8,6 +8,8 @@ export const ErrorCodes = {
   NO_SCOPE: 'NETSAN_ERR_NO_SCOPE',
   SCOPE_ENDED: 'NETSAN_ERR_SCOPE_ENDED',
   MISSING_REASON: 'NETSAN_ERR_MISSING_REASON',
+  /** The runner adapter could not register its per-test checks (Vitest's vm pools without the setup file). */
+  NO_HOOKS: 'NETSAN_ERR_NO_HOOKS',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

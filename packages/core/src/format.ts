@@ -20,9 +20,9 @@ export interface FormatOptions {
   root?: string
 }
 
-/** `test "name"` or `file "path"`: what the heading says left things open. */
+/** `test "name"`, `describe "outer > inner"` or `file "path"`: what the heading says left things open. */
 export interface Subject {
-  type: 'test' | 'file' | 'worker' | 'scope'
+  type: 'test' | 'describe' | 'file' | 'worker' | 'scope'
   name: string
   /** One line under the heading, from the adapter: why a test that expects to fail still fails. */
   note?: string
@@ -40,7 +40,15 @@ function plural(n: number, word: string): string {
 export function mergeLeaks(leaks: Leak[]): Leak[] {
   const byKey = new Map<string, Leak>()
   for (const leak of leaks) {
-    const key = `${leak.kind}\0${leak.description}\0${leak.stack.join('\n')}\0${leak.owner}`
+    // Late work is told apart by the test that ran when it started (the report names it).
+    const key = [
+      leak.kind,
+      leak.description,
+      leak.stack.join('\n'),
+      leak.owner,
+      leak.ownerType,
+      leak.late?.during,
+    ].join('\0')
     const seen = byKey.get(key)
     if (seen) seen.count += leak.count
     else byKey.set(key, { ...leak })
@@ -72,11 +80,27 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
       // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
       lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
     }
-    if (subject.type !== 'test' && leak.owner !== subject.name)
-      lines.push(c.dim(`    opened in: ${leak.owner}`))
+    const opened = openedIn(subject, leak)
+    if (opened) lines.push(c.dim(`    opened in: ${opened}`))
     lines.push(`    ${c.cyan('fix:')} ${leak.fix}`)
   }
   return lines.join('\n')
+}
+
+/**
+ * Which scope opened a resource that another scope reports: a test (`opened in: uploads a file`), a
+ * describe block, and for work a scope left running, how late it started and which test ran then.
+ */
+function openedIn(subject: Subject, leak: Leak): string | undefined {
+  if (subject.type === 'test') return undefined
+  const sameScope =
+    leak.owner === subject.name && (leak.ownerType === 'describe') === (subject.type === 'describe')
+  if (sameScope && !leak.late) return undefined
+  const who = leak.ownerType === 'describe' ? `describe "${leak.owner}"` : leak.owner
+  if (!leak.late) return who
+  const what = leak.ownerType === 'describe' ? 'the block' : 'the test'
+  const during = leak.late.during === undefined ? '' : `, while "${leak.late.during}" ran`
+  return `${who} — started ${leak.late.ms} ms after ${what} ended${during}`
 }
 
 /** A short list of what was found but not failed, so nothing is hidden silently. */

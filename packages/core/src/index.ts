@@ -52,7 +52,7 @@ export function track(options?: NetsanOptions): Scope {
   const resolved = resolveOptions(options)
   if (!engine.installed) engine.options = resolved
   engine.acquire()
-  const scope = engine.current().track('track()')
+  const scope = engine.current().live().track('track()')
   const end = scope.finish.bind(scope)
   scope.finish = async () => {
     try {
@@ -72,7 +72,7 @@ function currentScope(what: string): Scope {
       `netsan: ${what} needs netsan to be active: use testEnvironment/environment 'netsan', or call track() first`,
     )
   }
-  return engine.current()
+  return engine.current().live()
 }
 
 /**
@@ -84,7 +84,8 @@ export async function expectNoLeakedConnections(options?: CheckOptions): Promise
   const scope = currentScope('expectNoLeakedConnections()')
   const { leaks } = await scope.check(kinds, settleMs)
   if (leaks.length > 0) {
-    const message = formatLeaks({ type: scope.type === 'test' ? 'test' : 'scope', name: scope.name }, leaks)
+    const type = scope.type === 'test' || scope.type === 'describe' ? scope.type : 'scope'
+    const message = formatLeaks({ type, name: scope.name }, leaks)
     throw new LeakError(message, leaks)
   }
 }

@@ -1,8 +1,19 @@
 import type { Site } from './stack.ts'
-import type { LeakKind } from './types.ts'
+import type { LateStart, LeakKind } from './types.ts'
 
 /** Which scope end judges a resource: its own test's, or the enclosing file's. */
 export type CheckAt = 'test' | 'file'
+
+/**
+ * The scope that opened a resource another scope now holds: a test whose file-level resource moved up
+ * to the file, a describe block, a file whose shared module made a worker's resource, or a scope that
+ * had already ended when work it left running made the resource (`late`).
+ */
+export interface OpenedIn {
+  name: string
+  type: string
+  late?: LateStart
+}
 
 /**
  * One tracked network resource. Trackers create these and keep the fields current;
@@ -23,8 +34,8 @@ export class Resource {
   fix: string | (() => string | undefined) | undefined
   /** Set once reported, so the file end does not report it a second time. */
   reported = false
-  /** The test that opened it, kept when a file-level resource moves up to its file. */
-  openedIn: string | undefined
+  /** The scope that opened it, kept when it moves up (or was made late: see `OpenedIn`). */
+  openedIn: OpenedIn | undefined
 
   constructor(init: {
     kind: LeakKind
@@ -42,7 +53,8 @@ export class Resource {
     this.kind = init.kind
     this.checkAt = init.checkAt
     this.site = init.site
-    // A scope may hand what shared modules create to the scope that outlives it (Scope.ownerFor).
+    // A scope may hand what it creates to one that outlives it (Scope.ownerFor): what a shared module
+    // makes goes to the worker, what an ended scope's leftover work makes to its live ancestor.
     const owner = init.owner.ownerFor?.(init.site) ?? init.owner
     this.owner = owner
     this.originSource = init.origin
@@ -51,8 +63,11 @@ export class Resource {
     this.whenClosed = init.whenClosed
     this.close = init.close
     this.fix = init.fix
-    // Handed to a longer-lived scope: the report still says which file's import made it.
-    this.openedIn = owner === init.owner ? undefined : init.owner.name
+    // Handed to a longer-lived scope: the report still says which scope made it.
+    this.openedIn =
+      owner === init.owner
+        ? undefined
+        : (init.owner.origin?.() ?? { name: init.owner.name ?? '', type: 'scope' })
     owner.add(this)
   }
 
@@ -84,4 +99,6 @@ export interface ResourceOwner {
   readonly name?: string
   /** Who owns what is created at `site` now: itself, or a longer-lived scope. */
   ownerFor?(site: Site): ResourceOwner
+  /** How a resource it hands to another scope remembers it (with how late, if it has ended). */
+  origin?(): OpenedIn
 }

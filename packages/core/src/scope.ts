@@ -3,17 +3,19 @@ import { mergeLeaks } from './format.ts'
 import { FIXES } from './kinds.ts'
 import { DEFAULT_SETTLE_MS } from './options.ts'
 import { redactText } from './redact.ts'
-import type { Resource, ResourceOwner } from './resource.ts'
+import type { OpenedIn, Resource, ResourceOwner } from './resource.ts'
 import { settle } from './settle.ts'
 import { evaluatingModule, formatFrame, relative, type Site, userFrames } from './stack.ts'
 import { Stats } from './stats.ts'
 import type { IgnoreRule, Leak, LeakKind, ResolvedOptions, ScopeResult, Suppressed } from './types.ts'
 
 /**
- * `worker`: what a runner's worker keeps for all the files it runs (Vitest with `isolate: false`:
- * modules imported once and shared by every later file), between the run and its files.
+ * run ⊃ worker ⊃ file ⊃ describe ⊃ test. `worker`: what a runner's worker keeps for all the files it
+ * runs (Vitest with `isolate: false`: modules imported once and shared by every later file).
+ * `describe`: a describe block with its own `beforeAll`/`afterAll`; what those create is judged when
+ * the block ends, before an outer `afterAll` tears down what would show the leak.
  */
-export type ScopeType = 'run' | 'worker' | 'file' | 'test'
+export type ScopeType = 'run' | 'worker' | 'file' | 'describe' | 'test'
 
 // Requests and bodies are judged once, at their owner's end; a connection can still leak later.
 const ONE_SHOT = new Set<LeakKind>(['request', 'body'])
@@ -32,21 +34,30 @@ export interface ScopeHost {
   /** Runs `fn` with `scope` as the owner of everything it creates, across async hops. */
   runIn<T>(scope: Scope, fn: () => T): T
   enterWith(scope: Scope): void
+  /** The one test running now, if exactly one is (the runner runs tests one at a time unless concurrent). */
+  runningTest(): Scope | undefined
 }
 
+/** Judged at their own end, handing what outlives them (file-level resources) to their parent. */
+const NESTED: ReadonlySet<ScopeType> = new Set(['describe', 'test'])
+
 /**
- * A scope owns what is created while it is current; scopes nest run ⊃ file ⊃ test.
+ * A scope owns what is created while it is current; scopes nest run ⊃ worker ⊃ file ⊃ describe ⊃ test.
  * At its end it settles, judges what is still open, reports and cleans up.
  */
 export class Scope implements ResourceOwner {
   readonly type: ScopeType
   readonly name: string
   readonly parent: Scope | undefined
-  readonly stats = new Stats()
+  private readonly ownStats = new Stats()
   private readonly host: ScopeHost
   private readonly resources = new Set<Resource>()
   private readonly allowances: { kind: LeakKind; reason: string }[] = []
   private endedFlag = false
+  /** `performance.now()` when it ended: how late its leftover work started. */
+  private endedAt = 0
+  /** Leaks of work that ended scopes left running, judged while this scope held them (`judgeLate`). */
+  private readonly late: { leaks: Leak[]; suppressed: Suppressed[] } = { leaks: [], suppressed: [] }
   /**
    * When the runner's timeout for the code running in this scope fires (`performance.now()` ms), where
    * the runner tells it: the adapters set it as a test's function or a hook starts. Settling never runs
@@ -68,7 +79,20 @@ export class Scope implements ResourceOwner {
     return this.endedFlag
   }
 
-  /** A nested scope: a file inside the run, a test inside a file. */
+  /**
+   * A test or a describe block that is running: the connections of a pool it created are its own,
+   * judged at its end (a pool created by the file outlives its tests and blocks: judged at the file's).
+   */
+  get ownsItsPools(): boolean {
+    return NESTED.has(this.type) && !this.endedFlag
+  }
+
+  /** Connection figures; once the scope has ended, its leftover work counts in its live ancestor. */
+  get stats(): Stats {
+    return this.endedFlag ? this.live().ownStats : this.ownStats
+  }
+
+  /** A nested scope: a file inside the run, a describe block or a test inside a file or a block. */
   child(type: ScopeType, name: string): Scope {
     return new Scope(this.host, type, name, this)
   }
@@ -93,11 +117,26 @@ export class Scope implements ResourceOwner {
     this.perFileModule = perFile
   }
 
+  /**
+   * Who holds what is created at `site` in this scope's async context: itself; once it has ended, its
+   * live ancestor (the resource remembers this scope as `openedIn`, with how late: `origin()`); while a
+   * file is imported under a worker, the worker for what shared modules make.
+   */
   ownerFor(site: Site): Scope {
+    if (this.endedFlag) return this.live()
     const perFile = this.perFileModule
-    if (!perFile || this.endedFlag || this.parent?.type !== 'worker') return this
+    if (!perFile || this.parent?.type !== 'worker') return this
     const module = evaluatingModule(site)
     return module === undefined || perFile(module) ? this : this.parent
+  }
+
+  /** How a resource handed to another scope remembers this one; after its end, with how late. */
+  origin(): OpenedIn {
+    if (!this.endedFlag) return { name: this.name, type: this.type }
+    const running = this.host.runningTest()
+    const during = running && running !== this ? running.name : undefined
+    const ms = Math.max(0, Math.round(performance.now() - this.endedAt))
+    return { name: this.name, type: this.type, late: { ms, ...(during !== undefined && { during }) } }
   }
 
   /** A nested scope that owns what the current async flow creates from now on. */
@@ -161,33 +200,45 @@ export class Scope implements ResourceOwner {
     return (await this.finish()).leaks
   }
 
-  /** Ends the scope: settle, judge, clean up what leaked, hand file-level resources to the parent. */
+  /**
+   * Ends the scope: settle, judge, clean up what leaked, hand file-level resources to the parent. A
+   * test's end also judges what work that ended scopes left running has made since (`lateCandidates`):
+   * before an `afterAll` tears down what would show the leak, and without blaming this test.
+   */
   async finish(): Promise<ScopeResult> {
     if (this.endedFlag) {
       throw new NetsanError(ErrorCodes.SCOPE_ENDED, `netsan: scope "${this.name}" has already ended`)
     }
     this.endedFlag = true
+    this.endedAt = performance.now()
     this.perFileModule = undefined
     this.host.leave(this)
-    const judgedHere = this.type !== 'test' || !this.parent
+    const judgedHere = !NESTED.has(this.type) || !this.parent
     if (!judgedHere) {
       for (const r of [...this.resources]) {
         if (r.checkAt === 'file') {
-          r.openedIn ??= this.name
+          r.openedIn ??= { name: this.name, type: this.type }
           r.moveTo(this.parent!)
         }
       }
     }
+    const own = this.candidates(true)
+    const late = this.type === 'test' ? this.lateCandidates() : []
     // No runner timer runs on this wait, but a slow test must not wait past its timeout either; it keeps
     // the few ms that closing takes on loopback (docs/discoveries/settle.md), so no false leak appears.
     const { settleMs } = this.host.options
     const floor = Math.min(settleMs, DEFAULT_SETTLE_MS)
-    const open = await settle(this.candidates(true), clamp(settleMs, Math.max(this.timeLeft(), floor)))
+    const budget = clamp(settleMs, Math.max(this.timeLeft(), floor))
+    const stillOpen = new Set(await settle([...own, ...late.map((l) => l.resource)], budget))
+    const open = own.filter((r) => stillOpen.has(r))
     const { leaks, suppressed } = this.judge(open)
     const leakedSet = new Set<Resource>()
     for (const r of open) {
       if (!this.isSuppressedResource(r, suppressed)) leakedSet.add(r)
       r.reported = true
+    }
+    for (const { holder, resource } of late) {
+      if (stillOpen.has(resource) && holder.judgeLate(resource)) leakedSet.add(resource)
     }
     // Cleanup changes what later code sees: `warn` promises to change no outcome, so it only reports.
     // A worker's resources are left to the worker's exit (nothing of the runner runs after them).
@@ -204,12 +255,49 @@ export class Scope implements ResourceOwner {
     for (const r of [...this.resources]) {
       if (leakedSet.has(r) || (ONE_SHOT.has(r.kind) && !r.isOpen())) r.release()
       else if (heir) {
-        r.openedIn ??= this.name
+        r.openedIn ??= { name: this.name, type: this.type }
         r.moveTo(heir.live())
       }
     }
+    for (const { resource } of late) if (leakedSet.has(resource)) resource.release()
     this.host.scopeEnded(this)
-    return { owner: this.name, leaks, suppressed, stats: this.stats.snapshot() }
+    return {
+      owner: this.name,
+      leaks: mergeLeaks([...this.late.leaks, ...leaks]),
+      suppressed: [...this.late.suppressed, ...suppressed],
+      stats: this.ownStats.snapshot(),
+    }
+  }
+
+  /**
+   * What work left running by scopes that have ended made (a retry loop between its attempts, an
+   * un-awaited chain; `openedIn.late`) and the enclosing blocks and file now hold: judged at the next
+   * test's end, the first moment after it was made, so that an outer `afterAll` closing a shared server
+   * does not hide it first. Only what a test would have been checked for at its own end.
+   */
+  private lateCandidates(): { holder: Scope; resource: Resource }[] {
+    const out: { holder: Scope; resource: Resource }[] = []
+    const enabled = this.host.options.kinds
+    for (let s = this.parent; s && (s.type === 'describe' || s.type === 'file'); s = s.parent) {
+      if (s.endedFlag) continue
+      for (const r of s.resources) {
+        if (r.openedIn?.late && r.checkAt === 'test' && !r.reported && enabled.has(r.kind))
+          out.push({ holder: s, resource: r })
+      }
+    }
+    return out
+  }
+
+  /**
+   * Judges a late resource this scope holds and that is still open: its leak (named after the scope that
+   * left the work running) is reported when this scope ends. True when it leaked (not allowed, not ignored).
+   */
+  private judgeLate(r: Resource): boolean {
+    const { leaks, suppressed } = this.judge([r])
+    r.reported = true
+    this.late.leaks.push(...leaks)
+    this.late.suppressed.push(...suppressed)
+    return leaks.length > 0
   }
 
   /** A runner's timeout of `ms` starts now (a test's function, a hook); 0, Infinity or undefined: none. */
@@ -231,7 +319,7 @@ export class Scope implements ResourceOwner {
     const leaks: Leak[] = []
     const suppressed: Suppressed[] = []
     for (const r of open) {
-      const leak = toLeak(r, options.root, this.name)
+      const leak = toLeak(r, options.root, this.name, this.type)
       const allowance = this.allowances.find((a) => a.kind === r.kind)
       const rule = allowance ? undefined : options.ignore.find((rule) => matchesRule(rule, leak))
       if (allowance)
@@ -253,7 +341,7 @@ function withResource(s: Suppressed, resource: Resource): Suppressed {
   return s
 }
 
-export function toLeak(r: Resource, root: string, scopeName: string): Leak {
+export function toLeak(r: Resource, root: string, scopeName: string, scopeType?: ScopeType): Leak {
   const frames = userFrames(r.site)
   const first = frames[0]
   const origin = r.origin
@@ -272,7 +360,9 @@ export function toLeak(r: Resource, root: string, scopeName: string): Leak {
       },
     }),
     fix: (typeof r.fix === 'function' ? r.fix() : r.fix) ?? FIXES[r.kind],
-    owner: r.openedIn ?? scopeName,
+    owner: r.openedIn?.name ?? scopeName,
+    ...((r.openedIn ? r.openedIn.type : scopeType) === 'describe' && { ownerType: 'describe' as const }),
+    ...(r.openedIn?.late && { late: r.openedIn.late }),
     count: 1,
   }
 }

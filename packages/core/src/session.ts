@@ -7,6 +7,7 @@ import { resolveOptions } from './options.ts'
 import { buildReport, ReportFileError, type ReportTest, type Shard, writeJsonAtomic } from './report-file.ts'
 import { runIdFor, sessionTag } from './run-id.ts'
 import type { Scope } from './scope.ts'
+import { Stats } from './stats.ts'
 import type { ResolvedOptions, ScopeResult } from './types.ts'
 
 /** What an adapter does with a scope's end: fail the test with `error`, or print `warning`. */
@@ -38,6 +39,8 @@ export interface FileRecord {
   file: string
   tests: ReportTest[]
   fileResult: ScopeResult | undefined
+  /** Results of the file's describe blocks that are scopes: the report counts them as the file's. */
+  blocks: ScopeResult[]
 }
 
 /**
@@ -76,7 +79,7 @@ export class Session {
 
   startFile(file: string): Scope | undefined {
     if (!this.engine) return undefined
-    this.files.push({ file, tests: [], fileResult: undefined })
+    this.files.push({ file, tests: [], fileResult: undefined, blocks: [] })
     this.worker ??= this.engine.runScope.child('worker', 'worker')
     return this.worker.child('file', file)
   }
@@ -98,9 +101,35 @@ export class Session {
     return { result, error: undefined, warning: [message, note].join('\n\n') }
   }
 
-  startTest(file: Scope | undefined, name: string): Scope | undefined {
-    if (!this.engine || !file) return undefined
-    return file.child('test', name)
+  /** `parent`: the file, or the innermost describe block that is a scope (`startDescribe`). */
+  startTest(parent: Scope | undefined, name: string): Scope | undefined {
+    if (!this.engine || !parent) return undefined
+    return parent.child('test', name)
+  }
+
+  /**
+   * A describe block with its own `beforeAll`/`afterAll` (adapters decide which blocks; others are no
+   * scope of their own): what its hooks create is its own, judged when it ends (`endDescribe`).
+   * `name`: the block's full name as the runner prints it (`outer > inner`).
+   */
+  startDescribe(parent: Scope | undefined, name: string): Scope | undefined {
+    if (!this.engine || !parent || parent.ended) return undefined
+    return parent.child('describe', name)
+  }
+
+  /**
+   * Ends a describe block after its last `afterAll`: its leaks fail the file, naming the block, and go
+   * into the file's entry of the JSON report (as file-level leaks with `ownerType: 'describe'`).
+   */
+  async endDescribe(scope: Scope | undefined): Promise<Outcome | undefined> {
+    if (!scope || scope.ended) return undefined
+    const result = await scope.finish()
+    const record = this.files.at(-1)
+    if (record) {
+      this.applyBaseline(result, record.file)
+      record.blocks.push(result)
+    }
+    return this.outcome({ type: 'describe', name: scope.name }, result)
   }
 
   /** Runs `fn` so that everything it creates, across async hops, belongs to `scope`. */
@@ -155,7 +184,7 @@ export class Session {
     const result = await scope.finish()
     this.applyBaseline(result, scope.name)
     const record = this.files.find((f) => f.file === scope.name)
-    if (record) record.fileResult = result
+    if (record) record.fileResult = withBlocks(result, record.blocks)
     this.writeReport()
     return this.outcome({ type: 'file', name: scope.name }, result)
   }
@@ -216,6 +245,17 @@ export class Session {
     // Leaves the engine's stack at once (finish() does that before its first await).
     if (this.worker && !this.worker.ended) this.worker.finish().catch(() => {})
     this.engine?.release()
+  }
+}
+
+/** A file's result with its describe blocks' (the adapters reported those when each block ended). */
+function withBlocks(result: ScopeResult, blocks: ScopeResult[]): ScopeResult {
+  if (blocks.length === 0) return result
+  return {
+    owner: result.owner,
+    leaks: [...blocks.flatMap((b) => b.leaks), ...result.leaks],
+    suppressed: [...blocks.flatMap((b) => b.suppressed), ...result.suppressed],
+    stats: Stats.combine([result.stats, ...blocks.map((b) => b.stats)]),
   }
 }
 

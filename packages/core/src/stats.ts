@@ -39,6 +39,33 @@ export class Stats {
     return this.byOrigin.get(origin) ?? 0
   }
 
+  /**
+   * Figures of several scopes as one (a file and its describe blocks, which the report does not list
+   * apart): counts add up, the peak is the largest, requests per connection is recomputed.
+   */
+  static combine(all: ConnectionStats[]): ConnectionStats {
+    let carrying = 0
+    const total: ConnectionStats = {
+      socketsOpened: 0,
+      requests: 0,
+      requestsPerConnection: 0,
+      tlsHandshakes: 0,
+      peakOpenConnections: 0,
+      connectionsByOrigin: {},
+    }
+    for (const s of all) {
+      total.socketsOpened += s.socketsOpened
+      total.requests += s.requests
+      total.tlsHandshakes += s.tlsHandshakes
+      total.peakOpenConnections = Math.max(total.peakOpenConnections, s.peakOpenConnections)
+      if (s.requestsPerConnection > 0) carrying += Math.round(s.requests / s.requestsPerConnection)
+      for (const [origin, n] of Object.entries(s.connectionsByOrigin))
+        total.connectionsByOrigin[origin] = (total.connectionsByOrigin[origin] ?? 0) + n
+    }
+    total.requestsPerConnection = carrying === 0 ? 0 : Math.round((total.requests / carrying) * 100) / 100
+    return total
+  }
+
   snapshot(): ConnectionStats {
     return {
       socketsOpened: this.socketsOpened,

@@ -81,10 +81,24 @@ export interface Leak {
   /** The first user frame, for annotations and baseline keys. */
   frame?: Frame
   fix: string
-  /** The scope that owns it: a test name, or a file. */
+  /** The scope that owns it: a test name, a describe block (`ownerType`), or a file. */
   owner: string
+  /** Set when `owner` is a describe block (`outer > inner`) rather than a test or a file. */
+  ownerType?: 'describe'
+  /**
+   * Set when it was created in its owner's async context after the owner had ended: work the test (or
+   * block) left running, such as a retry loop or an un-awaited promise chain. `ms` after the owner
+   * ended; `during`: the test that was running then (never blamed for it).
+   */
+  late?: LateStart
   /** Identical leaks are merged; this says how many. */
   count: number
+}
+
+/** When work a scope left running created a resource: `ms` after the scope ended, while `during` ran. */
+export interface LateStart {
+  ms: number
+  during?: string
 }
 
 /** A leak that was found and then deliberately not failed: by `allowLeaks`, an `ignore` rule or the baseline. */

@@ -26,7 +26,13 @@ async function afterBase(lifecycle: JestLifecycle, event: Circus.Event, state: C
       lifecycle.timeoutStarts(event.test.timeout || state.testTimeout, event.test)
       break
     case 'hook_start':
-      lifecycle.timeoutStarts(event.hook.timeout || state.testTimeout, state.currentlyRunningTest)
+      lifecycle.hookStarts(event.hook, state)
+      break
+    case 'run_describe_start':
+      lifecycle.describeStart(event.describeBlock, state)
+      break
+    case 'run_describe_finish':
+      await lifecycle.describeFinish(event.describeBlock, state)
       break
     case 'test_done':
       await lifecycle.testDone(event.test)
@@ -58,6 +64,10 @@ export function withNetsan(Base: EnvironmentClass): NetsanEnvironmentClass {
         const base = inherited?.call(this, event, state)
         if (event.name === 'add_test') {
           lifecycle.addTest(state)
+          return base
+        }
+        if (event.name === 'add_hook') {
+          lifecycle.addHook(state)
           return base
         }
         return afterBase(lifecycle, event, state, base)

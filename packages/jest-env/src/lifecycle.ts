@@ -7,20 +7,31 @@ import { attachSandbox } from './sandbox.ts'
 import { sourceLineReader } from './source.ts'
 
 type TestEntry = Circus.TestEntry
+type DescribeBlock = Circus.DescribeBlock
 
-/** `describe names › test name`, the way Jest's own reporters name a test. */
-export function testName(test: TestEntry): string {
+/** `describe names › test name`, the way Jest's own reporters name a test (or a describe block). */
+export function testName(test: TestEntry | DescribeBlock): string {
   const names: string[] = []
-  for (let node: Circus.DescribeBlock | TestEntry | undefined = test; node; node = node.parent) {
+  for (let node: DescribeBlock | TestEntry | undefined = test; node; node = node.parent) {
     if (node.type === 'describeBlock' && node.name === 'ROOT_DESCRIBE_BLOCK' && !node.parent) break
     names.unshift(node.name)
   }
   return names.join(' › ')
 }
 
+/** A block with its own beforeAll/afterAll is a scope; other blocks are not (no change for them). */
+function isScopeBlock(block: DescribeBlock): boolean {
+  return (
+    block.parent !== undefined && block.hooks.some((h) => h.type === 'beforeAll' || h.type === 'afterAll')
+  )
+}
+
 /**
  * Maps Jest's circus events onto netsan scopes: a file scope from setup to `run_finish` (after every
- * afterAll), a test scope from `test_start` (before beforeEach) to `test_done` (after afterEach).
+ * afterAll); a describe block with hooks of its own from `run_describe_start` to `run_describe_finish`
+ * (after its afterAll); a test scope from `test_start` (before beforeEach) to `test_done` (after
+ * afterEach). Test functions and hooks run in their scope's async context (AsyncLocalStorage), so work
+ * they leave running stays theirs, whichever test runs when it continues.
  */
 export class JestLifecycle {
   session: Session | undefined
@@ -28,6 +39,10 @@ export class JestLifecycle {
   private readonly context: EnvironmentContext
   private fileScope: Scope | undefined
   private readonly tests = new Map<TestEntry, Scope>()
+  private readonly blocks = new Map<DescribeBlock, Scope>()
+  /** Circus's state, the same object in every event: which test runs when a hook is called. */
+  private state: Circus.State | undefined
+  private readonly wrappedHooks = new WeakSet<Circus.Hook>()
   /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
   private readonly attempts = new WeakMap<TestEntry, Scope>()
   private detach: (() => void) | undefined
@@ -65,10 +80,64 @@ export class JestLifecycle {
     if (!session?.active || !this.fileScope || this.fileScope.ended) return undefined
     let scope = this.tests.get(test)
     if (!scope || scope.ended) {
-      scope = session.startTest(this.fileScope, testName(test))
+      scope = session.startTest(this.scopeAround(test.parent), testName(test))
       if (scope) this.tests.set(test, scope)
     }
     return scope
+  }
+
+  /** The innermost block around `block` (itself included) that is a scope now, else the file. */
+  private scopeAround(block: DescribeBlock | undefined): Scope | undefined {
+    for (let b = block; b; b = b.parent) {
+      const scope = this.blocks.get(b)
+      if (scope && !scope.ended) return scope
+    }
+    return this.fileScope
+  }
+
+  /** Where a hook's code runs: a test's scope for beforeEach/afterEach, its block's (or file's) for *All. */
+  private scopeOfHook(hook: Circus.Hook): Scope | undefined {
+    if (hook.type === 'beforeAll' || hook.type === 'afterAll') return this.scopeAround(hook.parent)
+    const test = this.state?.currentlyRunningTest
+    return test ? this.tests.get(test) : undefined
+  }
+
+  /** A block with hooks of its own starts (before its beforeAll). */
+  describeStart(block: DescribeBlock, state: Circus.State): void {
+    this.state = state
+    const session = this.session
+    if (!session?.active || block.mode === 'skip' || !isScopeBlock(block)) return
+    const scope = session.startDescribe(this.scopeAround(block.parent), testName(block))
+    if (scope) this.blocks.set(block, scope)
+  }
+
+  /**
+   * After the block's last afterAll: its leaks fail the file (a suite error, as Jest treats a failing
+   * afterAll), naming the block, before an outer afterAll closes what would show them.
+   */
+  async describeFinish(block: DescribeBlock, state: Circus.State): Promise<void> {
+    const scope = this.blocks.get(block)
+    if (!scope) return
+    this.blocks.delete(block)
+    // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
+    scope.deadlineIn(state.testTimeout)
+    const outcome = await this.session?.endDescribe(scope)
+    if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error, this.root))
+    this.warn(outcome)
+  }
+
+  /**
+   * Synchronous definition event: runs the hook inside its scope's async context (see `scopeOfHook`),
+   * so that what its leftover work creates later is never taken for the test running then.
+   */
+  addHook(state: Circus.State): void {
+    this.state = state
+    if (!this.session?.active) return
+    const hook = state.currentDescribeBlock.hooks.at(-1)
+    // Circus adds no hook defined inside a test (it fails the test): the last one is then wrapped already.
+    if (!hook || typeof hook.fn !== 'function' || this.wrappedHooks.has(hook)) return
+    this.wrappedHooks.add(hook)
+    hook.fn = this.inScope(hook.fn, () => this.scopeOfHook(hook))
   }
 
   /**
@@ -76,22 +145,28 @@ export class JestLifecycle {
    * with `test.concurrent` each test owns what its own code creates, whatever the clock says.
    */
   addTest(state: Circus.State): void {
+    this.state = state
     if (!this.session?.active) return
     const children = state.currentDescribeBlock.children
     const test = children[children.length - 1]
     if (!test || test.type !== 'test' || typeof test.fn !== 'function') return
-    const original = test.fn as (...args: unknown[]) => unknown
-    if (isGenerator(original)) return
+    test.fn = this.inScope(test.fn, () => this.scopeFor(test))
+  }
+
+  /** `fn`, called inside the scope `scope()` names at call time (as is, for generator functions). */
+  private inScope<F extends Circus.TestFn | Circus.HookFn>(fn: F, scope: () => Scope | undefined): F {
+    const original = fn as unknown as (...args: unknown[]) => unknown
+    if (isGenerator(original)) return fn
     const lifecycle = this
     const wrapped = function (this: unknown, ...args: unknown[]) {
-      const scope = lifecycle.scopeFor(test)
+      const owner = scope()
       const call = () => original.apply(this, args)
-      return scope && lifecycle.session ? lifecycle.session.runIn(scope, call) : call()
+      return owner && lifecycle.session ? lifecycle.session.runIn(owner, call) : call()
     }
-    // Jest tells a done-callback test by the fn's arity.
+    // Jest tells a done-callback test or hook by the fn's arity.
     Object.defineProperty(wrapped, 'length', { value: original.length })
     Object.defineProperty(wrapped, 'name', { value: original.name })
-    test.fn = wrapped as Circus.TestFn
+    return wrapped as unknown as F
   }
 
   testStart(test: TestEntry): void {
@@ -112,6 +187,14 @@ export class JestLifecycle {
    */
   timeoutStarts(ms: number, test: TestEntry | null | undefined): void {
     const scope = test ? this.tests.get(test) : this.fileScope
+    if (scope && !scope.ended) scope.deadlineIn(ms)
+  }
+
+  /** A hook starts: its timeout bounds netsan's settle for its scope (a test, a block or the file). */
+  hookStarts(hook: Circus.Hook, state: Circus.State): void {
+    this.state = state
+    const ms = hook.timeout || state.testTimeout
+    const scope = this.scopeOfHook(hook)
     if (scope && !scope.ended) scope.deadlineIn(ms)
   }
 
@@ -141,6 +224,10 @@ export class JestLifecycle {
       this.tests.delete(test)
       await this.session?.endTest(scope)
     }
+    for (const [block, scope] of [...this.blocks].reverse()) {
+      this.blocks.delete(block)
+      await this.session?.endDescribe(scope)
+    }
     // After the last afterAll: netsan's file check gets one hook timeout, as a hook of the file would.
     this.fileScope?.deadlineIn(state.testTimeout)
     const outcome = await this.session?.endFile(this.fileScope)
@@ -161,6 +248,8 @@ export class JestLifecycle {
       // A file that failed to load never reaches run_finish: end its scopes without a report.
       for (const scope of this.tests.values()) if (!scope.ended) await scope.finish()
       this.tests.clear()
+      for (const scope of [...this.blocks.values()].reverse()) if (!scope.ended) await scope.finish()
+      this.blocks.clear()
       if (this.fileScope && !this.fileScope.ended) await this.fileScope.finish()
     } finally {
       this.detach?.()

@@ -5,10 +5,10 @@
  * collector ready, without the cost of one more module for Vitest to fetch and run in every file
  * (≈ 10–15 ms of worker CPU per test file, bench/README.md).
  *
- * Vitest's own runner class is public (`TestRunner` from `vitest` in 5, `VitestTestRunner` from
- * `vitest/runners` in 4), and custom runners usually extend it. A runner that bypasses its
- * `importFile` never reaches this; the setup file (`vitest-environment-netsan/setup`) then registers
- * the same hooks, and the environment says so if neither ran.
+ * Vitest's own runner class is public (`TestRunner` from `vitest` in 4.1 and 5, also
+ * `VitestTestRunner` from `vitest/runners` in 4), and custom runners usually extend it. A runner that
+ * bypasses its `importFile` never reaches this; the setup file (`vitest-environment-netsan/setup`)
+ * then registers the same hooks, and the environment says so if neither ran.
  */
 import { type HookApi, registerHooks } from './hooks.ts'
 import type { WorkerState } from './state.ts'
@@ -18,6 +18,8 @@ type ImportFile = (this: unknown, filepath: string, source: string) => unknown
 interface RunnerClass {
   prototype: { importFile?: ImportFile }
 }
+
+type VitestApi = HookApi & { TestRunner?: RunnerClass }
 
 async function runnerClass(vitest: { TestRunner?: RunnerClass }): Promise<RunnerClass | undefined> {
   if (typeof vitest.TestRunner?.prototype?.importFile === 'function') return vitest.TestRunner
@@ -31,26 +33,76 @@ async function runnerClass(vitest: { TestRunner?: RunnerClass }): Promise<Runner
   return undefined
 }
 
-/** Wraps the runner's `importFile` for this environment's lifetime; returns the undo. */
-export async function registerOnCollect(state: WorkerState): Promise<() => void> {
-  if (!state.session.active) return () => {}
-  let vitest: HookApi & { TestRunner?: RunnerClass }
-  try {
-    vitest = (await import('vitest')) as unknown as typeof vitest
-  } catch {
-    // Then the setup file is the way, and the environment says so at the end of the file.
-    return () => {}
-  }
-  const Runner = await runnerClass(vitest)
+/**
+ * Wraps `Runner.prototype.importFile` so that netsan's hooks are registered, with `vitest`'s API, in
+ * each file the runner collects; `realm`: the global of the tests' realm. Returns the undo.
+ */
+function wrapImportFile(
+  state: WorkerState,
+  vitest: VitestApi,
+  Runner: RunnerClass | undefined,
+  realm: object,
+): () => void {
   const proto = Runner?.prototype
   const original = proto?.importFile
   if (!proto || !original) return () => {}
   const importFile: ImportFile = async function (this: unknown, filepath, source) {
-    await registerHooks(state, vitest)
+    await registerHooks(state, vitest, realm)
     return original.call(this, filepath, source)
   }
   proto.importFile = importFile
   return () => {
     if (proto.importFile === importFile) proto.importFile = original
+  }
+}
+
+/** Wraps the runner's `importFile` for this environment's lifetime; returns the undo. */
+export async function registerOnCollect(state: WorkerState): Promise<() => void> {
+  if (!state.session.active) return () => {}
+  let vitest: VitestApi
+  try {
+    vitest = (await import('vitest')) as unknown as VitestApi
+  } catch {
+    // Then the setup file is the way, and the environment says so at the end of the file.
+    return () => {}
+  }
+  return wrapImportFile(state, vitest, await runnerClass(vitest), globalThis)
+}
+
+// Assigned by Vitest's vm worker once the tests' realm holds its `vitest` module (`__vitest_index__`),
+// before it creates the runner (runVmTests.ts in Vitest 4.1 and 5): @note docs/discoveries/scopes.md
+const REQUIRED = '__vitest_required__'
+
+/**
+ * The vm pools (vmThreads, vmForks): Vitest evaluates its runner, `vitest` included, inside the tests'
+ * vm context, a copy the environment cannot import. The environment watches the one assignment
+ * Vitest's worker makes to the context's global between putting its `vitest` module there and
+ * creating the runner, and wraps that copy's runner class as for the other pools. The accessor turns
+ * back into the plain property Vitest meant to create as soon as it is assigned.
+ */
+export function registerOnCollectInVm(state: WorkerState, context: Record<PropertyKey, any>): () => void {
+  if (!state.session.active || Object.getOwnPropertyDescriptor(context, REQUIRED)) return () => {}
+  let undo = () => {}
+  const accessor: PropertyDescriptor = {
+    configurable: true,
+    enumerable: false,
+    get: () => undefined,
+    set(value: unknown) {
+      Object.defineProperty(context, REQUIRED, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
+      const vitest = context.__vitest_index__ as VitestApi | undefined
+      if (vitest && typeof vitest.TestRunner?.prototype?.importFile === 'function')
+        undo = wrapImportFile(state, vitest, vitest.TestRunner, context)
+    },
+  }
+  Object.defineProperty(context, REQUIRED, accessor)
+  return () => {
+    const now = Object.getOwnPropertyDescriptor(context, REQUIRED)
+    if (now?.set === accessor.set) delete context[REQUIRED]
+    undo()
   }
 }

@@ -1,13 +1,16 @@
 /**
  * netsan's per-file and per-test hooks. `aroundAll` runs the file's hooks and tests inside the
- * file's scope and checks the file after its last `afterAll`; `aroundEach` runs each test, its
+ * file's scope and checks the file after its last `afterAll` (and gives each describe block with hooks
+ * of its own an `aroundAll` of netsan's: blocks.ts); `aroundEach` runs each test, its
  * `beforeEach` and `afterEach` hooks included, inside the test's scope and fails that test with
  * netsan's report. An environment's `setup()` cannot register hooks (there is no collector yet), so
  * they are registered while Vitest collects the file: by `collect.ts` when Vitest starts importing
- * the file's setup files and the file itself, or by the setup file where the runner is a custom one.
+ * the file's setup files and the file itself (`realm`: the tests' global, a vm context in the vm
+ * pools), or by the setup file where the runner is a custom one.
  */
 import path from 'node:path'
 import type { Scope } from 'netsan'
+import { Blocks, type GetSuiteHooks, type SuiteTask } from './blocks.ts'
 import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
@@ -15,6 +18,8 @@ import { beginFile, endFileScope, syncWithWorker, vitestWorker, type WorkerState
 
 interface SuiteApi {
   getCurrentSuite?: () => { file?: object } | undefined
+  /** The hooks registered on a suite (Vitest 4.1 and 5): where netsan adds its describe blocks' hook. */
+  getSuiteHooks?: GetSuiteHooks
 }
 
 /** The part of `vitest`'s API the hooks need (`aroundAll` from 4.1 on, `afterAll` before it). */
@@ -22,7 +27,7 @@ export interface HookApi {
   aroundEach?: (fn: (runTest: () => Promise<void>, context: any) => Promise<void>, timeout?: number) => void
   aroundAll?: (fn: (runSuite: () => Promise<void>) => Promise<void>, timeout?: number) => void
   afterAll: (fn: () => Promise<void>, timeout?: number) => void
-  /** Vitest 5: the runner class, whose static `getCurrentSuite` tells the file being collected. */
+  /** The runner class, whose statics tell the file being collected and a suite's hooks (4.1, 5). */
   TestRunner?: SuiteApi
 }
 
@@ -53,8 +58,12 @@ async function collectingFile(vitest: HookApi): Promise<object | undefined> {
  * new object each time a file is collected, reruns included), however many setup files the project
  * imports before it. Does nothing where no file is being collected.
  */
-export async function registerHooks(state: WorkerState, vitest: HookApi): Promise<void> {
-  const worker = vitestWorker()
+export async function registerHooks(
+  state: WorkerState,
+  vitest: HookApi,
+  realm: object = globalThis,
+): Promise<void> {
+  const worker = vitestWorker(realm)
   const collecting = (await collectingFile(vitest)) ?? worker?.current ?? worker?.filepath
   if (collecting === undefined || state.hooksFor === collecting) return
   if (typeof vitest.aroundEach !== 'function') {
@@ -85,10 +94,16 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
     fileScope.deadlineIn(hookTimeout)
     reportOutcome(await endFileScope(state), session.options.root)
   }
+  // Describe blocks with hooks of their own are scopes between the file and its tests (blocks.ts).
+  const blocks = new Blocks(session, fileScope)
+  const getSuiteHooks = vitest.TestRunner?.getSuiteHooks
   // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
   if (typeof vitest.aroundAll === 'function') {
     vitest.aroundAll(async (runSuite) => {
       fileScope?.importing()
+      // The file is collected by now: every block and its hooks are known.
+      if (typeof getSuiteHooks === 'function' && typeof collecting === 'object' && collecting !== null)
+        blocks.attach(collecting as SuiteTask, getSuiteHooks, hookTimeout, timeout)
       await session.runIn(fileScope, runSuite)
       await endFile()
     }, timeout)
@@ -109,7 +124,7 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
       const warning = session.retryTest(previous.scope)
       if (warning) console.warn(warning)
     }
-    const scope = session.startTest(fileScope, testName(task))
+    const scope = session.startTest(blocks.scopeAround(task.suite), testName(task))
     attempts.set(task, { scope, retry })
     // Vitest times the test's function; from here it also covers beforeEach: a conservative deadline.
     scope?.deadlineIn(task.timeout)

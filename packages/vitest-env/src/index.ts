@@ -1,7 +1,7 @@
 /// <reference types="vitest/node" preserve="true" />
 import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
-import { registerOnCollect } from './collect.ts'
+import { registerOnCollect, registerOnCollectInVm } from './collect.ts'
 import { loadCore, ownDirectories } from './core.ts'
 import { reportOutcome, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
@@ -56,31 +56,49 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
   return { core, session, file: undefined, rootGiven, hooksFor: undefined }
 }
 
-/** Why the environment could not register netsan's hooks itself, for the warning. */
+/** Why the environment could not register netsan's hooks itself. */
 const NO_HOOKS = {
   runner:
     "the custom `runner` of this config does not import files through Vitest's own runner class, where netsan registers its per-test hooks",
-  vm: "in the vm pools (vmThreads, vmForks) Vitest's runner lives in the tests' realm, out of the environment's reach",
+  vm: "in this vm pool netsan could not reach the runner Vitest created in the tests' realm, where it registers its per-test hooks",
 }
 
-function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
+const ADD_SETUP = `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`
+
+/** A custom runner: the file is still checked at its end, and the run says once what is missing. */
+function hooksMissing(state: WorkerState): void {
   if (!state.session.active) return
   warnOnce(
-    `missing-setup-${why}`,
-    `netsan: environment 'netsan' is on, but ${NO_HOOKS[why]}, so netsan checks whole files only, not each test.\n` +
-      `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`,
+    'missing-setup-runner',
+    `netsan: environment 'netsan' is on, but ${NO_HOOKS.runner}, so netsan checks whole files only, not each test.\n${ADD_SETUP}`,
   )
 }
 
-/** With the hooks, each file ends in its `aroundAll`; without them, the environment checks the file here. */
+/**
+ * With the hooks, each file ends in its `aroundAll`; without them, the environment checks the file here.
+ * In the vm pools the environment registers the hooks itself (collect.ts); should that ever fail (a
+ * Vitest whose vm worker changed), the file fails loudly rather than be checked only as a whole.
+ */
 async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  if (state.hooksFor === undefined) hooksMissing(state, why)
-  // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
-  reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
-  // Teardown runs when the worker is done with its files (once per file where files are isolated).
-  reportOutcome(await state.session.endWorker(), state.session.options.root)
+  const missing = state.hooksFor === undefined && state.session.active
+  if (missing && why === 'runner') hooksMissing(state)
+  const outcome = await endFileScope(state, worker?.filepath)
+  const loud =
+    missing && why === 'vm'
+      ? `netsan: environment 'netsan' is on, but ${NO_HOOKS.vm}, so no test of ${worker?.filepath ? path.relative(state.session.options.root, worker.filepath) : 'this file'} was checked, only the whole file.\n${ADD_SETUP}`
+      : undefined
+  // Vitest shows one teardown error per file: the file's report then says what is missing too.
+  if (loud && outcome?.error) outcome.error.message = `${loud}\n${outcome.error.message}`
+  try {
+    // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
+    reportOutcome(outcome, state.session.options.root)
+  } finally {
+    // Teardown runs when the worker is done with its files (once per file where files are isolated).
+    reportOutcome(await state.session.endWorker(), state.session.options.root)
+  }
+  if (loud) throw new state.core.NetsanError(state.core.ErrorCodes.NO_HOOKS, loud)
 }
 
 async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {
@@ -141,12 +159,15 @@ const environment: Environment = {
     if (engine)
       Object.defineProperty(context, Symbol.for('netsan.engine.v1'), { value: engine, configurable: true })
     await beginFile(state, undefined)
+    // Vitest's runner lives in that realm too: netsan reaches it there (collect.ts).
+    const unhook = registerOnCollectInVm(state, context)
     return {
       getVmContext: () => context,
       async teardown() {
         try {
           await finish(state, context, 'vm')
         } finally {
+          unhook()
           unwatch?.()
           clearState(context, state)
           clearState(globalThis, state)

@@ -102,14 +102,47 @@ describe('vitest-environment-netsan modes and configurations', () => {
     for (const file of run.files.values()) assert.equal(file.message, '', file.message)
   })
 
-  test('pool vmThreads without the setup file: says what line is missing, and still checks each file', async () => {
-    const run = await runVitest('modes', { env: { NETSAN_FIXTURE_POOL: 'vmThreads' } })
+  for (const pool of ['vmThreads', 'vmForks']) {
+    test(`pool ${pool}, the environment alone: per-test failures, no line missing`, async () => {
+      const run = await runVitest('modes', { env: { NETSAN_FIXTURE_POOL: pool } })
+      assert.equal(run.code, 1, run.output)
+      assert.deepEqual(run.failed, LEAKING)
+      assert.ok(!run.output.includes('setupFiles'), run.output)
+      assert.ok(
+        run.tests
+          .get('a leaks a socket')
+          ?.failureMessages[0]?.includes(lineOf('modes', 'a.test.ts', '// LEAK a')),
+        run.output,
+      )
+      for (const file of run.files.values()) assert.equal(file.message, '', file.message)
+    })
+  }
+
+  test('pool vmThreads with a custom runner that bypasses importFile: each file still checked, and the run fails loudly, naming the missing line', async () => {
+    const run = await runVitest('modes', {
+      env: { NETSAN_FIXTURE_POOL: 'vmThreads', NETSAN_FIXTURE_RUNNER: './own-runner.ts' },
+    })
     assert.equal(run.code, 1, run.output)
-    assert.ok(run.output.includes('in the vm pools (vmThreads, vmForks)'), run.output)
-    assert.equal(run.output.split("setupFiles: ['vitest-environment-netsan/setup'],").length, 2, run.output)
     assert.deepEqual(run.failed, [])
     assert.ok(run.output.includes('netsan: file "a.test.ts" left 1 network resource open'), run.output)
     assert.ok(run.output.includes('netsan: file "b.test.ts" left 1 network resource open'), run.output)
+    assert.match(run.output, /could not reach the runner Vitest created in the tests' realm/)
+    assert.match(run.output, /so no test of a\.test\.ts was checked, only the whole file/)
+    assert.match(run.output, /so no test of b\.test\.ts was checked, only the whole file/)
+    assert.ok(run.output.includes("setupFiles: ['vitest-environment-netsan/setup'],"), run.output)
+  })
+
+  test('pool vmThreads with a custom runner and the setup file: per-test failures, nothing missing', async () => {
+    const run = await runVitest('modes', {
+      env: {
+        NETSAN_FIXTURE_POOL: 'vmThreads',
+        NETSAN_FIXTURE_RUNNER: './own-runner.ts',
+        NETSAN_FIXTURE_SETUP: '1',
+      },
+    })
+    assert.equal(run.code, 1, run.output)
+    assert.deepEqual(run.failed, LEAKING)
+    assert.ok(!run.output.includes('could not reach the runner'), run.output)
   })
 
   test('pool vmThreads with the setup file: per-test failures', async () => {

@@ -8,7 +8,10 @@ export interface LeakItem {
   /** The runner project; '' when the run has one. */
   project: string
   testFile: string
-  /** '' for a leak owned by the file itself (module top level, beforeAll). */
+  /**
+   * '' for a leak owned by the file itself (module top level, beforeAll); `describe "outer > inner"`
+   * for a describe block's (a file-level leak too).
+   */
   test: string
   /** Which run of the test, when the runner ran it more than once. */
   attempt?: number
@@ -162,7 +165,9 @@ export function summarize(
     files: files.size,
     tests,
     testsWithLeaks: new Set(
-      leaks.filter((l) => l.test !== '').map((l) => JSON.stringify([l.project, l.testFile, l.test])),
+      leaks
+        .filter((l) => l.test !== '' && l.leak.ownerType !== 'describe')
+        .map((l) => JSON.stringify([l.project, l.testFile, l.test])),
     ).size,
     leaks,
     retried,

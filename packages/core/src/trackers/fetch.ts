@@ -117,7 +117,7 @@ function trackBody(
     kind: 'body',
     checkAt: 'test',
     site: call.site,
-    owner: call.owner.live(),
+    owner: call.owner,
     origin: () => originOf(call.url),
     describe: () => {
       const size = length ? `${length}-byte body` : 'body'

@@ -14,6 +14,7 @@ import {
   isTls,
   NO_BODY_STATUS,
   noop,
+  poolWhere,
   publishesEverySocket,
   registry,
 } from './registry.ts'
@@ -130,7 +131,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       kind: 'websocket',
       checkAt: 'test',
       site: info.site,
-      owner: info.owner.live(),
+      owner: info.owner,
       origin: () => originOf(info.url),
       describe: () => `${redactUrl(info.url.replace(/^http/, 'ws'))} (ws package)`,
       isOpen: () => !socket.destroyed,
@@ -150,7 +151,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
     const shared = isGlobalAgent(agent)
     // A global agent is nobody's pool, even where a test happened to load node:http(s) and create it.
     const pool = shared ? undefined : registry.pools.get(agent)
-    const inTest = pool?.scope.type === 'test' && !pool.scope.ended
+    const inTest = pool?.scope.ownsItsPools === true
     // A worker's agent (a shared module's, under isolate: false) keeps its sockets past any file.
     const keeper = inTest || (pool?.scope.type === 'worker' && !pool.scope.ended)
     const owner = keeper ? pool!.scope : info.owner.live()
@@ -163,7 +164,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       owner,
       origin: () => originOf(info.url),
       describe: () =>
-        `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}, in ${shared ? 'http.globalAgent' : `an http.Agent${pool ? ` created ${pool.scope.type === 'test' ? 'by this test' : `in ${pool.scope.type} scope`}` : ''}`} and never destroyed`,
+        `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}, in ${shared ? 'http.globalAgent' : `an http.Agent${pool ? ` created ${poolWhere(pool.scope.type)}` : ''}`} and never destroyed`,
       isOpen: () =>
         !socket.destroyed && isFree(agent, socket) && (!shared || engine.options.sharedPools === 'fail'),
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
@@ -185,7 +186,7 @@ export function installHttpClientTracker(engine: Engine): () => void {
       kind: 'body',
       checkAt: 'test',
       site: info.site,
-      owner: info.owner.live(),
+      owner: info.owner,
       origin: () => originOf(info.url),
       describe: () =>
         `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,

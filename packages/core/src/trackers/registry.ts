@@ -26,7 +26,7 @@ export const registry = {
   pools: new WeakMap<object, PoolOrigin>(),
 }
 
-const counted = new WeakMap<net.Socket, { scope: Scope; origin: string | undefined }>()
+const counted = new WeakMap<net.Socket, { stats: Scope['stats']; origin: string | undefined }>()
 
 /**
  * Counts a connection once in `scope`'s figures, whichever tracker sees it first; a pool that
@@ -42,13 +42,15 @@ export function countConnection(
   if (seen) {
     if (!seen.origin && origin) {
       seen.origin = origin
-      seen.scope.stats.originOf(origin)
+      seen.stats.originOf(origin)
     }
     return
   }
-  counted.set(socket, { scope, origin })
-  scope.stats.connectionOpened(origin, tls)
-  socket.once('close', () => scope.stats.connectionClosed())
+  // The figures of the scope that counted it (an ended scope's late work counts in its live ancestor).
+  const stats = scope.stats
+  counted.set(socket, { stats, origin })
+  stats.connectionOpened(origin, tls)
+  socket.once('close', () => stats.connectionClosed())
 }
 
 /** A socket that a pool or WebSocket now accounts for stops being a plain `socket` resource. */
@@ -62,6 +64,15 @@ export function claimSocket(socket: net.Socket): void {
 }
 
 export const noop = (): void => {}
+
+/** Where a pool was created, as the report of the scope that judges its connections says it. */
+export function poolWhere(type: string): string {
+  return type === 'test'
+    ? 'by this test'
+    : type === 'describe'
+      ? 'in this describe block'
+      : `in ${type} scope`
+}
 
 /** A response that cannot carry body bytes is never an unconsumed body (with HEAD and content-length: 0). */
 export const NO_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])

@@ -16,6 +16,7 @@ import {
   NO_BODY_STATUS,
   noop,
   type PoolOrigin,
+  poolWhere,
 } from './registry.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
@@ -113,7 +114,7 @@ export function installUndiciTracker(engine: Engine) {
     if (!p || p.shared) return
     // Called once per pool level (Client, Pool, Agent): the last call is the outermost pool.
     p.pool = pool
-    const inTest = pool.scope.type === 'test' && !pool.scope.ended
+    const inTest = pool.scope.ownsItsPools
     p.resource.checkAt = inTest ? 'test' : 'file'
     // A worker's pool (a shared module's, under isolate: false) keeps its connections past any file.
     const keeper = inTest || (pool.scope.type === 'worker' && !pool.scope.ended)
@@ -431,8 +432,7 @@ function handlerBody(request: any): any {
 function describePool(entry: PooledSocket): string {
   if (entry.shared) return "undici's global dispatcher (a shared pool; sharedPools: 'fail')"
   if (!entry.pool) return 'an undici pool, never closed'
-  const where = entry.pool.scope.type === 'test' ? 'by this test' : `in ${entry.pool.scope.type} scope`
-  return `${entry.pool.label} created ${where} and never closed`
+  return `${entry.pool.label} created ${poolWhere(entry.pool.scope.type)} and never closed`
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { failedTests, fileResult, type JestRun, lineOf, runJest } from './run-jest.ts'
+
+// Scopes and ownership (issue 14, DESIGN.md): describe blocks with their own hooks are scopes, what a
+// beforeEach creates is its test's, work a test leaves running stays that test's, file-level leaks
+// name the test that opened them. One real Jest run over fixtures/scopes (workers), one in band, one
+// with reports; each leaking file has its fixed twin.
+const CLI = path.resolve(import.meta.dirname, '../../core/src/cli/main.ts')
+
+function at(file: string, marker: string): string {
+  return `${file}:${lineOf('scopes', file, marker)}:`
+}
+
+let tmp: string
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-jest-scopes-'))
+})
+after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+function check(name: string, run: () => JestRun): void {
+  describe(name, () => {
+    test('describe blocks: a block’s beforeAll leak fails the file at the block’s end, naming the block; its twins pass', () => {
+      const file = fileResult(run(), 'describe.test.js')
+      assert.equal(file.status, 'failed')
+      assert.ok(
+        file.assertionResults.every((a) => a.status !== 'failed'),
+        'no test is blamed for its block',
+      )
+      for (const block of ['outer › leaks', 'nested › inner', 'block agent']) {
+        assert.equal(
+          file.message.split(`netsan: describe "${block}" left 1 network resource open`).length,
+          2,
+          `${block} reported once\n${file.message}`,
+        )
+      }
+      assert.ok(file.message.includes(at('describe.test.js', '// LEAK describe')), file.message)
+      assert.ok(file.message.includes(at('describe.test.js', '// LEAK block agent')), file.message)
+      for (const clean of [
+        'outer › fixed',
+        'skipped',
+        'nested"',
+        'no hooks',
+        'concurrent tests',
+        'block agent fixed',
+      ])
+        assert.ok(!file.message.includes(`describe "${clean}`), `${clean} is clean\n${file.message}`)
+      assert.ok(!file.message.includes('netsan: file "describe.test.js"'), file.message)
+    })
+
+    test('beforeEach: an HTTP/2 session it connects and the afterEach forgets fails each test; the twin passes', () => {
+      const r = run()
+      assert.deepEqual(
+        failedTests(r).filter((t) => t.endsWith('request')),
+        ['first request', 'second request'],
+      )
+      const file = fileResult(r, 'http2-each.test.js')
+      assert.ok(
+        file.assertionResults[0]?.failureMessages[0]?.includes(
+          at('http2-each.test.js', '// LEAK http2-each'),
+        ),
+        JSON.stringify(file),
+      )
+      assert.equal(fileResult(r, 'http2-each-fixed.test.js').status, 'passed')
+    })
+
+    test('a beforeEach that reconnects in the old session’s close callback: each reconnected session is reported, naming the test whose context it ran in', () => {
+      const file = fileResult(run(), 'http2-reconnect.test.js')
+      assert.deepEqual(
+        file.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName),
+        ['one'],
+      )
+      assert.match(file.message, /netsan: file "http2-reconnect\.test\.js" left 2 network resources open/)
+      assert.match(file.message, /opened in: one — started \d+ ms after the test ended, while "two" ran/)
+      assert.match(file.message, /opened in: one — started \d+ ms after the test ended, while "three" ran/)
+      assert.ok(file.message.includes(at('http2-reconnect.test.js', '// LEAK reconnect')), file.message)
+      assert.equal(fileResult(run(), 'http2-reconnect-fixed.test.js').status, 'passed')
+    })
+
+    test('a retry loop’s attempt after its test ended is that test’s: it fails the file, never the test running then; the stopped loop passes', () => {
+      const file = fileResult(run(), 'late.test.js')
+      assert.equal(file.status, 'failed')
+      assert.ok(
+        file.assertionResults.every((a) => a.status === 'passed'),
+        JSON.stringify(file),
+      )
+      assert.match(file.message, /in-flight request — GET http:\/\/127\.0\.0\.1:\d+\/hang, no response yet/)
+      assert.match(
+        file.message,
+        /opened in: starts a retry loop and returns — started \d+ ms after the test ended, while "runs while it retries" ran/,
+      )
+      assert.ok(file.message.includes(at('late.test.js', '// LEAK late')), file.message)
+      assert.equal(fileResult(run(), 'late-fixed.test.js').status, 'passed')
+    })
+
+    test('file-level leaks name the test that opened them: "opened in: pool › uses the file agent"', () => {
+      const file = fileResult(run(), 'opened-in.test.js')
+      assert.equal(file.status, 'failed')
+      assert.match(file.message, /netsan: file "opened-in\.test\.js" left 1 network resource open/)
+      assert.match(file.message, /opened in: pool › uses the file agent\n/)
+      assert.ok(file.message.includes(at('opened-in.test.js', '// LEAK opened-in')), file.message)
+    })
+  })
+}
+
+let workers: JestRun
+let inBand: JestRun
+before(async () => {
+  workers = await runJest('scopes')
+  inBand = await runJest('scopes', ['--runInBand'])
+})
+check('jest: scopes and ownership (workers)', () => workers)
+check('jest: scopes and ownership (in band)', () => inBand)
+
+describe('jest: reports', () => {
+  test('the JSON report and `netsan report` list the block leaks as file-level leaks naming each block', async () => {
+    const dir = path.join(tmp, 'describe')
+    const run = await runJest('scopes', ['describe'], {
+      NETSAN_FIXTURE_OPTIONS: JSON.stringify({ report: path.join(dir, 'netsan.json') }),
+    })
+    assert.equal(run.code, 1, run.output)
+    const r = spawnSync(process.execPath, [CLI, 'report', dir, '--format', 'json'], { encoding: 'utf8' })
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    const s = JSON.parse(r.stdout) as {
+      leaks: { testFile: string; test: string; leak: { kind: string } }[]
+      testsWithLeaks: number
+    }
+    assert.deepEqual(s.leaks.map((l) => [l.testFile, l.test, l.leak.kind]).sort(), [
+      ['describe.test.js', 'describe "block agent"', 'idle'],
+      ['describe.test.js', 'describe "nested › inner"', 'socket'],
+      ['describe.test.js', 'describe "outer › leaks"', 'socket'],
+    ])
+    assert.equal(s.testsWithLeaks, 0)
+  })
+
+  test("warn: the block's report is printed, nothing fails", async () => {
+    const run = await runJest('scopes', ['describe'], {
+      NETSAN_FIXTURE_OPTIONS: JSON.stringify({ mode: 'warn' }),
+    })
+    assert.equal(run.code, 0, run.output)
+    assert.ok(
+      run.output.includes('netsan: describe "outer › leaks" left 1 network resource open'),
+      run.output,
+    )
+  })
+})
