@@ -171,13 +171,13 @@ describe('formatLeaks', () => {
       `netsan: test "downloads the archive" left 3 network resources open
 
   ✖ unconsumed response body — GET http://127.0.0.1:38211/big → 200, 1048576-byte body never read, holding its connection
-      at downloadArchive (src/download.ts:14:23)
-      at test/download.test.ts:9:5
+      at downloadArchive (src/download.ts:14)
+      at test/download.test.ts:9
       14 | const res = await fetch(url)
     fix: read the body (await res.arrayBuffer(), await body.dump()) or cancel it (await res.body?.cancel())
 
   ✖ idle keep-alive connection (×2) — 127.0.0.1:38211, in an undici Agent created by this test and never closed
-      at makeClient (src/client.ts:5:15)
+      at makeClient (src/client.ts:5)
     fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
     )
   })
