@@ -118,7 +118,9 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
     lines.push(`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])}${times} — ${leak.description}`)
     if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
-    for (const frame of leak.stack) lines.push(`      ${c.dim(printedFrame(frame))}`)
+    // Two frames on one line (a callback and its caller) print the same without their columns: once.
+    const frames = leak.stack.map(printedFrame).filter((f, i, all) => f !== all[i - 1])
+    for (const frame of frames) lines.push(`      ${c.dim(frame)}`)
     const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
     if (code !== undefined && code !== '' && leak.frame) {
       const n = String(leak.frame.line)

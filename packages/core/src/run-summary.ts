@@ -130,7 +130,7 @@ export function formatRunSummary(run: RunSummary, style: SummaryStyle, colors: C
       .join(', ')
     const count = plural(total, 'leak')
     headline = `${c.bold(warn ? c.yellow(count) : c.red(count))} ${where} (${byKind(s.leaksByKind)})`
-    if (warn) headline += c.yellow(" — mode 'warn': not failing")
+    if (warn) headline += c.yellow(" — mode 'warn'")
   }
   const lines = [`${title('netsan')} ${headline}`]
   const retried = leakTotal(s.retried)

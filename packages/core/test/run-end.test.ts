@@ -312,7 +312,7 @@ describe('the closing summary', () => {
     assert.equal(
       text,
       [
-        "netsan:      1 leak in 1 test (1 open socket) — mode 'warn': not failing",
+        "netsan:      1 leak in 1 test (1 open socket) — mode 'warn'",
         '             1 leak in retried attempts (warnings: the last attempt decides)',
         '             7 leaks allowed',
         '               1 — ignore: rule 0',

@@ -41,10 +41,15 @@ describe('options', () => {
     }
     assert.fail('expected a NetsanError')
   }
-  test('an unknown key names the key and lists the known ones', () => {
+  test('an unknown key names the key, its value, the key it resembles and the known ones', () => {
     const e = code(() => resolveOptions({ setleMs: 5 }, {}))
     assert.equal(e.code, ErrorCodes.UNKNOWN_OPTION)
-    assert.match(e.message, /unknown option "setleMs"; known options: mode, kinds, settleMs/)
+    assert.equal(
+      e.message,
+      'netsan: unknown option "setleMs" (received 5; did you mean "settleMs"?); known options: mode, kinds, settleMs, sharedPools, bodies, ignore, cleanup, report, baseline, base, churn, root',
+    )
+    const far = code(() => resolveOptions({ verbose: true }, {}))
+    assert.match(far.message, /^netsan: unknown option "verbose" \(received true\); known options: mode,/)
   })
   const bad: [string, unknown, RegExp][] = [
     ['mode', 'loud', /"mode": received "loud"; allowed: 'fail', 'warn', 'off'/],

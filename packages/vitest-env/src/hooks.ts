@@ -63,7 +63,7 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
   const { session } = state
   syncWithWorker(state, worker)
   // With `isolate: false` the previous file may still be open if its aroundAll never ran.
-  reportOutcome(await beginFile(state, worker?.filepath), session.options.root)
+  reportOutcome(await beginFile(state, worker?.filepath))
   const fileScope = state.file?.scope
 
   // The hooks' timeouts cover Vitest's own hook timeout plus netsan's settle wait (0: none).
@@ -74,7 +74,7 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
     if (!fileScope || state.file?.scope !== fileScope) return
     // The file's end is netsan's own hook: it settles within one hook timeout, as the user's would.
     fileScope.deadlineIn(hookTimeout)
-    reportOutcome(await endFileScope(state), session.options.root)
+    reportOutcome(await endFileScope(state))
   }
   // aroundAll wraps every beforeAll/afterAll of the file, whatever `sequence.hooks` says.
   if (typeof vitest.aroundAll === 'function') {
@@ -106,9 +106,16 @@ export async function registerHooks(state: WorkerState, vitest: HookApi): Promis
     try {
       await session.runIn(scope, runTest)
     } finally {
-      const outcome = await session.endTest(scope, { attempt: retry + 1, note: expectedFailureNote(task) })
+      // The errors Vitest reports for this attempt: a LeakError the test threw is among them (unless the
+      // test expects to fail, and Vitest turns its failure into a pass).
+      const failures = task.fails ? undefined : (task.result?.errors ?? [])
+      const outcome = await session.endTest(scope, {
+        attempt: retry + 1,
+        note: expectedFailureNote(task),
+        failures,
+      })
       if (outcome?.error) failDespiteFails(task)
-      reportOutcome(outcome, session.options.root)
+      reportOutcome(outcome)
     }
   }, timeout)
 }

@@ -2,8 +2,9 @@
 import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect } from './collect.ts'
-import { loadCore, ownDirectories } from './core.ts'
-import { reportOutcome, warnOnce } from './report.ts'
+import { vitestColors } from './colors.ts'
+import { type Core, loadCore, ownDirectories } from './core.ts'
+import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
   beginFile,
@@ -14,8 +15,6 @@ import {
   vitestWorker,
   type WorkerState,
 } from './state.ts'
-
-const { isMainThread } = process.getBuiltinModule('node:worker_threads')
 
 export type { NetsanOptions } from 'netsan'
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
@@ -34,7 +33,10 @@ declare module 'vitest/node' {
 /** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
 export const SETUP_ENTRY = 'vitest-environment-netsan/setup'
 
-/** Validates the options (a bad one throws netsan's error, which fails the run) and starts the session. */
+/**
+ * Validates the options and starts the session. A bad option (or a base environment that cannot be
+ * loaded) throws netsan's option error: see `refuse`.
+ */
 async function startSession(options: Record<string, any> | undefined): Promise<WorkerState> {
   const core = await loadCore()
   for (const dir of ownDirectories()) core.addOwnDirectory(dir)
@@ -42,18 +44,95 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
   const session = core.createSession(raw, {
     runner: 'vitest',
     sourceLine: (file, line) => sourceLine(path.resolve(session.options.root, file), line),
-    // Vitest's main process started every worker of this run: it forked them, or they are its threads.
-    mainPid: isMainThread ? process.ppid : process.pid,
+    colors: vitestColors(core),
+    shapeError: shapeForVitest(() => session.options.root),
+    mainPid: vitestMainPid(),
   })
-  if (session.options.base === 'netsan') {
-    session.dispose()
-    throw new core.NetsanError(
-      core.ErrorCodes.INVALID_OPTION,
-      `netsan: invalid value for option "base": received "netsan"; allowed: 'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path`,
-    )
-  }
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
   return { core, session, file: undefined, rootGiven, hooksFor: undefined }
+}
+
+/** The base environment of the options, loaded; the session ends if it cannot be. */
+async function baseOf(state: WorkerState): Promise<Environment> {
+  const { core, session } = state
+  try {
+    return await loadBase(
+      session.options.base,
+      (m) => new core.NetsanError(core.ErrorCodes.INVALID_OPTION, m),
+    )
+  } catch (error) {
+    session.dispose()
+    throw error
+  }
+}
+
+/** The base environment's setup; the session ends if it throws. */
+async function ended<T>(state: WorkerState, setup: T | Promise<T>): Promise<T> {
+  try {
+    return await setup
+  } catch (error) {
+    state.session.dispose()
+    throw error
+  }
+}
+
+function isOptionError(core: Core, error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === core.ErrorCodes.INVALID_OPTION || code === core.ErrorCodes.UNKNOWN_OPTION
+}
+
+/**
+ * A bad option stops the run. Thrown from `setup()`, Vitest would print it once per test file, as the
+ * cause of "Failed to start forks worker", under "Unhandled Errors". So the worker starts (on the node
+ * environment: the base may be the bad option) and every file it collects fails with netsan's error, the
+ * same text in every worker: Vitest prints identical errors once, for all the files they failed.
+ * Where the environment cannot fail the file (a custom runner; the setup file still can), the file's
+ * end does, and the error is printed once per run.
+ */
+async function refuse(
+  global: object,
+  options: Record<string, any>,
+  error: unknown,
+): Promise<EnvironmentReturn> {
+  const core = await loadCore()
+  if (!isOptionError(core, error)) throw error
+  const refused = bare(error)
+  // Not from the options (nor from NETSAN, which may be the bad option): an inactive session.
+  const inert = new core.Session({ ...core.DEFAULT_OPTIONS, mode: 'off' }, { runner: 'vitest' })
+  const state: WorkerState = {
+    core,
+    session: inert,
+    file: undefined,
+    rootGiven: false,
+    hooksFor: undefined,
+    refused,
+  }
+  const base = await loadBase('node', (m) => new Error(m))
+  const env = await base.setup(global, options)
+  publishState(global, state)
+  if (global !== globalThis) publishState(globalThis, state)
+  const unhook = await registerOnCollect(state)
+  return {
+    async teardown(g: any) {
+      try {
+        if (state.hooksFor !== refused) {
+          await warnOnce(`refused-${core.keyOf(refused.message)}`, refused.message)
+          throw refused
+        }
+      } finally {
+        unhook()
+        clearState(global, state)
+        clearState(globalThis, state)
+        await env.teardown(g)
+      }
+    },
+  }
+}
+
+/** netsan's error without frames of netsan's: the message says it all, and it reads the same in every worker. */
+function bare(error: Error): Error {
+  error.stack = `${error.name}: ${error.message}`
+  return error
 }
 
 /** Why the environment could not register netsan's hooks itself, for the warning. */
@@ -63,9 +142,9 @@ const NO_HOOKS = {
   vm: "in the vm pools (vmThreads, vmForks) Vitest's runner lives in the tests' realm, out of the environment's reach",
 }
 
-function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
+async function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): Promise<void> {
   if (!state.session.active) return
-  warnOnce(
+  await warnOnce(
     `missing-setup-${why}`,
     `netsan: environment 'netsan' is on, but ${NO_HOOKS[why]}, so netsan checks whole files only, not each test.\n` +
       `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`,
@@ -76,18 +155,9 @@ function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
 async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  if (state.hooksFor === undefined) hooksMissing(state, why)
+  if (state.hooksFor === undefined) await hooksMissing(state, why)
   // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
-  reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
-}
-
-async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start()
-  } catch (error) {
-    state.session.dispose()
-    throw error
-  }
+  reportOutcome(await endFileScope(state, worker?.filepath))
 }
 
 const environment: Environment = {
@@ -95,10 +165,15 @@ const environment: Environment = {
   viteEnvironment: 'ssr',
 
   async setup(global, options): Promise<EnvironmentReturn> {
-    const state = await startSession(options)
-    const base = await withBase(state, async () =>
-      (await loadBase(state.session.options.base)).setup(global, options),
-    )
+    let state: WorkerState
+    let baseEnv: Environment
+    try {
+      state = await startSession(options)
+      baseEnv = await baseOf(state)
+    } catch (error) {
+      return refuse(global, options, error)
+    }
+    const base = await ended(state, baseEnv.setup(global, options))
     publishState(global, state)
     if (global !== globalThis) publishState(globalThis, state)
     await beginFile(state, undefined)
@@ -119,16 +194,26 @@ const environment: Environment = {
   },
 
   async setupVM(options): Promise<VmEnvironmentReturn> {
-    const state = await startSession(options)
-    const vm = await withBase(state, async () => {
-      const baseEnv = await loadBase(state.session.options.base)
-      if (!baseEnv.setupVM) {
-        throw new TypeError(
-          `netsan: base environment "${state.session.options.base}" does not support the vm pools (it has no setupVM)`,
-        )
-      }
-      return baseEnv.setupVM(options)
-    })
+    let state: WorkerState
+    let baseEnv: Environment
+    try {
+      state = await startSession(options)
+      baseEnv = await baseOf(state)
+    } catch (error) {
+      // The vm pools run Vitest's runner in the tests' realm, out of reach: each file fails here, and the
+      // message is printed once per run, first.
+      const core = await loadCore()
+      if (!isOptionError(core, error)) throw error
+      await warnOnce(`refused-${core.keyOf(error.message)}`, error.message)
+      throw bare(new Error('netsan: the options are invalid (the error is printed above); no test ran'))
+    }
+    if (!baseEnv.setupVM) {
+      state.session.dispose()
+      throw new TypeError(
+        `netsan: base environment "${state.session.options.base}" does not support the vm pools (it has no setupVM)`,
+      )
+    }
+    const vm = await ended(state, baseEnv.setupVM(options))
     const context = vm.getVmContext()
     publishState(context, state)
     publishState(globalThis, state)
