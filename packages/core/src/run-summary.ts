@@ -46,8 +46,10 @@ export function runDirFor(run: string, env: NodeJS.ProcessEnv = process.env): st
   return dir && path.basename(dir) === `${PREFIX}${run}` ? dir : undefined
 }
 
-export function closeRunDir(dir: string): void {
+/** Main process, at the run's end: the folder goes, and so does its name (a next run opens its own). */
+export function closeRunDir(dir: string, env: NodeJS.ProcessEnv = process.env): void {
   fs.rmSync(dir, { recursive: true, force: true })
+  if (env[RUN_DIR_ENV] === dir) delete env[RUN_DIR_ENV]
 }
 
 export interface RunSummary {
@@ -117,17 +119,18 @@ export function formatRunSummary(run: RunSummary, style: SummaryStyle, colors: C
       : (t: string) => c.bold(`${t}:`.padEnd(12))
   const indent = ' '.repeat(12)
   const total = leakTotal(s.leaks)
-  const fileLevel = leakTotal(s.leaks.filter((l) => l.test === ''))
+  const atFileEnd = s.leaks.filter((l) => l.test === '')
+  const fileLevel = leakTotal(atFileEnd)
+  const files = new Set(atFileEnd.map((l) => JSON.stringify([l.project, l.testFile]))).size
   const warn = run.modes.length > 0 && run.modes.every((m) => m === 'warn')
   let headline: string
   if (total === 0) headline = c.green('no leaks')
   else {
-    const where = [
-      s.testsWithLeaks > 0 ? `in ${plural(s.testsWithLeaks, 'test')}` : '',
-      fileLevel > 0 ? `${fileLevel} at the end of a file` : '',
-    ]
-      .filter(Boolean)
-      .join(', ')
+    const ends = files === 1 ? 'the end of a file' : `the ends of ${files} files`
+    const where =
+      s.testsWithLeaks === 0
+        ? `at ${ends}`
+        : `in ${plural(s.testsWithLeaks, 'test')}${fileLevel > 0 ? `, ${fileLevel} at ${ends}` : ''}`
     const count = plural(total, 'leak')
     headline = `${c.bold(warn ? c.yellow(count) : c.red(count))} ${where} (${byKind(s.leaksByKind)})`
     if (warn) headline += c.yellow(" — mode 'warn'")

@@ -281,6 +281,29 @@ describe('the closing summary', () => {
       formatRunSummary({ summary: base, modes: ['fail'], reportFiles: [] }, 'vitest'),
       '     netsan  no leaks',
     )
+    const fileItem = (testFile: string) => ({
+      project: '',
+      testFile,
+      test: '',
+      leak: { ...leak, count: 2 },
+      entry: { testFile, test: '', kind: 'socket' as const, fn: '', file: '' },
+      root: '/r',
+    })
+    assert.equal(
+      formatRunSummary(
+        {
+          summary: {
+            ...base,
+            leaks: [fileItem('a.test.ts'), fileItem('b.test.ts')],
+            leaksByKind: { socket: 4 },
+          },
+          modes: ['fail'],
+          reportFiles: [],
+        },
+        'vitest',
+      ),
+      '     netsan  4 leaks at the ends of 2 files (4 open sockets)',
+    )
     const item = {
       project: '',
       testFile: 'a.test.ts',

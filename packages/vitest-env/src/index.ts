@@ -116,8 +116,14 @@ async function refuse(
     async teardown(g: any) {
       try {
         if (state.hooksFor !== refused) {
+          // The runner bypassed `importFile` and ran the file unchecked: the run still fails.
           await warnOnce(`refused-${core.keyOf(refused.message)}`, refused.message)
-          throw refused
+          throw bare(
+            new Error(
+              'netsan: the options are invalid (the error is printed above); this file ran unchecked. ' +
+                "With this runner, add setupFiles: ['vitest-environment-netsan/setup'] to stop at the first file",
+            ),
+          )
         }
       } finally {
         unhook()

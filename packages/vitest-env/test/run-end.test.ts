@@ -220,6 +220,31 @@ describe('a bad option under Vitest: printed once, first, with its key, value an
     )
   })
 
+  test('a custom runner that bypasses importFile: printed once, first; the run fails', async () => {
+    const run = await runVitest('modes', {
+      env: { ...options({ setleMs: 5 }), NETSAN_FIXTURE_RUNNER: './own-runner.ts' },
+    })
+    assert.equal(run.code, 1, run.output)
+    const message = 'netsan: unknown option "setleMs" (received 5; did you mean "settleMs"?)'
+    assert.equal(count(run.output, message), 1, run.output)
+    assert.equal(
+      count(
+        run.output,
+        'netsan: the options are invalid (the error is printed above); this file ran unchecked',
+      ),
+      2,
+    )
+    // With the setup file, the runner's own import of it fails each file before its tests, once.
+    const setup = await runVitest('modes', {
+      env: {
+        ...options({ setleMs: 5 }),
+        NETSAN_FIXTURE_RUNNER: './own-runner.ts',
+        NETSAN_FIXTURE_SETUP: '1',
+      },
+    })
+    assertOnceFirst(setup, `NetsanError: ${message}`)
+  })
+
   test('pool vmThreads (the runner is out of reach): printed once, first; each file fails', async () => {
     const run = await runVitest('modes', {
       env: { ...options({ setleMs: 5 }), NETSAN_FIXTURE_POOL: 'vmThreads' },
