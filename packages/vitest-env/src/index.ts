@@ -3,7 +3,8 @@ import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect } from './collect.ts'
 import { vitestColors } from './colors.ts'
-import { type Core, loadCore, ownDirectories } from './core.ts'
+import { loadCore, ownDirectories } from './core.ts'
+import { bare, isOptionError, refuse } from './refuse.ts'
 import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
@@ -74,71 +75,6 @@ async function ended<T>(state: WorkerState, setup: T | Promise<T>): Promise<T> {
     state.session.dispose()
     throw error
   }
-}
-
-function isOptionError(core: Core, error: unknown): error is Error {
-  const code = (error as { code?: unknown } | null)?.code
-  return code === core.ErrorCodes.INVALID_OPTION || code === core.ErrorCodes.UNKNOWN_OPTION
-}
-
-/**
- * A bad option stops the run. Thrown from `setup()`, Vitest would print it once per test file, as the
- * cause of "Failed to start forks worker", under "Unhandled Errors". So the worker starts (on the node
- * environment: the base may be the bad option) and every file it collects fails with netsan's error, the
- * same text in every worker: Vitest prints identical errors once, for all the files they failed.
- * Where the environment cannot fail the file (a custom runner; the setup file still can), the file's
- * end does, and the error is printed once per run.
- */
-async function refuse(
-  global: object,
-  options: Record<string, any>,
-  error: unknown,
-): Promise<EnvironmentReturn> {
-  const core = await loadCore()
-  if (!isOptionError(core, error)) throw error
-  const refused = bare(error)
-  // Not from the options (nor from NETSAN, which may be the bad option): an inactive session.
-  const inert = new core.Session({ ...core.DEFAULT_OPTIONS, mode: 'off' }, { runner: 'vitest' })
-  const state: WorkerState = {
-    core,
-    session: inert,
-    file: undefined,
-    rootGiven: false,
-    hooksFor: undefined,
-    refused,
-  }
-  const base = await loadBase('node', (m) => new Error(m))
-  const env = await base.setup(global, options)
-  publishState(global, state)
-  if (global !== globalThis) publishState(globalThis, state)
-  const unhook = await registerOnCollect(state)
-  return {
-    async teardown(g: any) {
-      try {
-        if (state.hooksFor !== refused) {
-          // The runner bypassed `importFile` and ran the file unchecked: the run still fails.
-          await warnOnce(`refused-${core.keyOf(refused.message)}`, refused.message)
-          throw bare(
-            new Error(
-              'netsan: the options are invalid (the error is printed above); this file ran unchecked. ' +
-                "With this runner, add setupFiles: ['vitest-environment-netsan/setup'] to stop at the first file",
-            ),
-          )
-        }
-      } finally {
-        unhook()
-        clearState(global, state)
-        clearState(globalThis, state)
-        await env.teardown(g)
-      }
-    },
-  }
-}
-
-/** netsan's error without frames of netsan's: the message says it all, and it reads the same in every worker. */
-function bare(error: Error): Error {
-  error.stack = `${error.name}: ${error.message}`
-  return error
 }
 
 /** Why the environment could not register netsan's hooks itself, for the warning. */
