@@ -271,7 +271,7 @@ async function runnerCell(node, nodeVersion, runner) {
   let passed = []
   let detail = ''
   try {
-    const json = JSON.parse(fs.readFileSync(out, 'utf8').replace(/\u200b/g, ''))
+    const json = JSON.parse(fs.readFileSync(out, 'utf8'))
     for (const file of json.testResults)
       for (const t of file.assertionResults) (t.status === 'failed' ? failed : passed).push(t.title)
     const message = json.testResults

@@ -3,7 +3,8 @@
 //   node scripts/bundle.mjs core         netsan: dist/netsan.js (ESM), dist/netsan.cjs (the same bundle as
 //                                        CommonJS, for Jest's sandbox), dist/netsan.d.ts + .d.cts (one
 //                                        declaration file each), dist/cli.js (the `netsan` command)
-//   node scripts/bundle.mjs vitest-env   the Vitest environment's two entries (its `tsc` emits declarations only)
+//   node scripts/bundle.mjs vitest-env   the Vitest environment's entries: the environment, its setup file and
+//                                        its reporter (its `tsc` emits declarations only)
 //
 // `npm run build` runs them in that order, with the env packages' `tsc -b` between: jest-env's and
 // vitest-env's `import 'netsan'` type-check against netsan's bundled declarations, as a user's would.
@@ -64,7 +65,11 @@ async function bundleVitestEnv() {
     if (file.isFile() && /\.js(\.map)?$/.test(file.name)) fs.rmSync(path.join(vitestEnv, 'dist', file.name))
   }
   await build({
-    input: { index: path.join(vitestEnv, 'src/index.ts'), setup: path.join(vitestEnv, 'src/setup.ts') },
+    input: {
+      index: path.join(vitestEnv, 'src/index.ts'),
+      setup: path.join(vitestEnv, 'src/setup.ts'),
+      reporter: path.join(vitestEnv, 'src/reporter.ts'),
+    },
     platform: 'node',
     external: [...external, 'netsan', /^vitest(\/|$)/],
     output: {
@@ -72,8 +77,10 @@ async function bundleVitestEnv() {
       format: 'esm',
       sourcemap: true,
       entryFileNames: '[name].js',
-      // What both entries share (the per-worker state and the report) goes into one chunk.
+      // What the entries share (the per-worker state, the report, netsan's loader) goes into one chunk:
+      // a worker loads two modules, the environment and this.
       chunkFileNames: 'shared.js',
+      codeSplitting: { groups: [{ name: 'shared', test: /src[\\/]/, minShareCount: 2 }] },
       comments,
     },
     logLevel: 'warn',

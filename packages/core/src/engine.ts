@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Presentation } from './format.ts'
 import { DEFAULT_OPTIONS } from './options.ts'
 import { Scope, type ScopeHost } from './scope.ts'
 import { captureSite, type Site } from './stack.ts'
@@ -31,6 +32,8 @@ export function siteNow(engine: Engine): Site {
  */
 export class Engine implements ScopeHost {
   options: ResolvedOptions
+  /** Set by the adapter's session: how reports look in this runner, for every copy of netsan that reports. */
+  presentation: Presentation = {}
   readonly owners = new AsyncLocalStorage<Scope>()
   readonly calls = new AsyncLocalStorage<CallContext>()
   readonly runScope: Scope

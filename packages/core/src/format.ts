@@ -1,3 +1,4 @@
+import type { LeakError } from './errors.ts'
 import { KIND_WORDS } from './kinds.ts'
 import { redactText } from './redact.ts'
 import type { Leak, Suppressed } from './types.ts'
@@ -8,9 +9,37 @@ export interface Colors {
   dim(s: string): string
   cyan(s: string): string
   yellow(s: string): string
+  green(s: string): string
 }
 
-const plain: Colors = { bold: (s) => s, red: (s) => s, dim: (s) => s, cyan: (s) => s, yellow: (s) => s }
+const identity = (s: string) => s
+
+/** No colours: what netsan prints unless the adapter says the runner colours its output. */
+export const plainColors: Colors = {
+  bold: identity,
+  red: identity,
+  dim: identity,
+  cyan: identity,
+  yellow: identity,
+  green: identity,
+}
+
+function sgr(open: number, close: number): (s: string) => string {
+  const start = `\u001b[${open}m`
+  const end = `\u001b[${close}m`
+  // A style nested inside another ends with the same code: the outer one is re-opened after it.
+  return (s) => (s === '' ? s : start + s.replaceAll(end, end + start) + end)
+}
+
+/** ANSI colours, the codes Vitest's tinyrainbow and Jest's chalk use; the adapters decide when. */
+export const ansiColors: Colors = {
+  bold: sgr(1, 22),
+  red: sgr(31, 39),
+  dim: sgr(2, 22),
+  cyan: sgr(36, 39),
+  yellow: sgr(33, 39),
+  green: sgr(32, 39),
+}
 
 export interface FormatOptions {
   colors?: Colors
@@ -18,6 +47,16 @@ export interface FormatOptions {
   sourceLine?: (file: string, line: number) => string | undefined
   /** Project root, for resolving `frame.file` when reading source. */
   root?: string
+}
+
+/**
+ * How the adapter of this process wants netsan's reports, wherever a report is made: at a scope's end,
+ * and in `expectNoLeakedConnections()`, which may run in another copy of netsan (Jest's sandbox). `shape`
+ * fits a LeakError to what the runner prints best (its own code frame at the creating line, the report
+ * kept whole as the message).
+ */
+export interface Presentation extends FormatOptions {
+  shape?: (error: LeakError) => LeakError
 }
 
 /** `test "name"`, `describe "outer > inner"` or `file "path"`: what the heading says left things open. */
@@ -30,6 +69,18 @@ export interface Subject {
   attempt?: number
   /** The runner retried the test after this attempt: its leaks are a warning. */
   retried?: boolean
+}
+
+/**
+ * A creation frame as the report prints it: `at fn (src/a.ts:14)`, without the column. Both runners read
+ * an error's text for stack frames (Jest: a line `at …:<line>:<column>` ends the message and the rest is
+ * re-rendered as a stack; Vitest: any line `at …<file>:<line>`), so the report's frames must not be taken
+ * for the error's own: the adapters' `shape` gives Vitest the frames itself, and a frame with one colon
+ * never matches Jest's pattern. The column stays in the JSON report and the runners' code frames.
+ * @note docs/discoveries/runner-output.md
+ */
+export function printedFrame(frame: string): string {
+  return frame.replace(/^(at (?:.*\()?.*:\d+):\d+(\)?)$/, '$1$2')
 }
 
 function plural(n: number, word: string): string {
@@ -58,7 +109,7 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
 
 /** The failure message: a pure function of the leaks, snapshot-tested. */
 export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOptions = {}): string {
-  const c = options.colors ?? plain
+  const c = options.colors ?? plainColors
   const total = leaks.reduce((n, l) => n + l.count, 0)
   const who =
     subject.type === 'worker' ? "modules shared by this worker's files" : `${subject.type} "${subject.name}"`
@@ -73,7 +124,9 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
     lines.push(`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])}${times} — ${leak.description}`)
     if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
-    for (const frame of leak.stack) lines.push(c.dim(`      ${frame}`))
+    // Two frames on one line (a callback and its caller) print the same without their columns: once.
+    const frames = leak.stack.map(printedFrame).filter((f, i, all) => f !== all[i - 1])
+    for (const frame of frames) lines.push(`      ${c.dim(frame)}`)
     const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
     if (code !== undefined && code !== '' && leak.frame) {
       const n = String(leak.frame.line)
@@ -103,11 +156,19 @@ function openedIn(subject: Subject, leak: Leak): string | undefined {
   return `${who} — started ${leak.late.ms} ms after ${what} ended${during}`
 }
 
-/** A short list of what was found but not failed, so nothing is hidden silently. */
-export function formatSuppressed(suppressed: Suppressed[], options: FormatOptions = {}): string {
-  const c = options.colors ?? plain
+/**
+ * A short list of what was found but not failed, so nothing is hidden silently. It names the test or
+ * file: Jest prints a worker's stderr as it comes, ahead of the file's results, under no test's name.
+ */
+export function formatSuppressed(
+  suppressed: Suppressed[],
+  options: FormatOptions = {},
+  subject?: Pick<Subject, 'type' | 'name'>,
+): string {
+  const c = options.colors ?? plainColors
   if (suppressed.length === 0) return ''
-  const lines = [c.yellow(`netsan: ${plural(suppressed.length, 'leak')} allowed`)]
+  const where = subject ? ` in ${subject.type} "${subject.name}"` : ''
+  const lines = [c.yellow(`netsan: ${plural(suppressed.length, 'leak')} allowed${where}`)]
   for (const s of suppressed) {
     lines.push(`  - ${KIND_WORDS[s.leak.kind]} — ${s.leak.description} (${s.by}: ${s.reason})`)
   }

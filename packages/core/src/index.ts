@@ -14,14 +14,18 @@ export { BASELINE_SCHEMA, buildBaseline, parseBaseline, readBaseline } from './b
 export { CHURN_MAX_REQUESTS_PER_CONNECTION, checkChurn } from './churn.ts'
 export type { ErrorCode } from './errors.ts'
 export { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
-export type { Colors, FormatOptions, Subject } from './format.ts'
-export { formatLeaks, formatSuppressed, mergeLeaks } from './format.ts'
+export type { Colors, FormatOptions, Presentation, Subject } from './format.ts'
+export { ansiColors, formatLeaks, formatSuppressed, mergeLeaks, plainColors, printedFrame } from './format.ts'
 export { FIXES, KIND_WORDS } from './kinds.ts'
+export { firstInRun, keyOf } from './once.ts'
 export type { CheckOptions } from './options.ts'
 export { DEFAULT_OPTIONS, modeFromEnv, resolveOptions } from './options.ts'
 export { redactUrl } from './redact.ts'
 export type { NetsanReport, ReportFileEntry, ReportTest } from './report-file.ts'
 export { netsanVersion, parseReport, REPORT_SCHEMA, ReportFileError, readReport } from './report-file.ts'
+export { RUN_ID_ENV, runIdFor } from './run-id.ts'
+export type { RunSummary, SummaryStyle } from './run-summary.ts'
+export { closeRunDir, formatRunSummary, openRunDir, RUN_DIR_ENV, readRunDir } from './run-summary.ts'
 export type { Scope } from './scope.ts'
 export type { FileRecord, Outcome, SessionInit } from './session.ts'
 export { createSession, reportPathFor, Session } from './session.ts'
@@ -82,11 +86,16 @@ function currentScope(what: string): Scope {
 export async function expectNoLeakedConnections(options?: CheckOptions): Promise<void> {
   const { kinds, settleMs } = resolveCheckOptions(options)
   const scope = currentScope('expectNoLeakedConnections()')
-  const { leaks } = await scope.check(kinds, settleMs)
+  const { leaks, leaked } = await scope.check(kinds, settleMs)
   if (leaks.length > 0) {
+    // Formatted and shaped as the adapter's reports are, even from a copy of netsan in Jest's sandbox.
+    const { shape, ...format } = getEngine().presentation
     const type = scope.type === 'test' || scope.type === 'describe' ? scope.type : 'scope'
-    const message = formatLeaks({ type, name: scope.name }, leaks)
-    throw new LeakError(message, leaks)
+    const created = new LeakError(formatLeaks({ type, name: scope.name }, leaks, format), leaks)
+    const error = shape ? shape(created) : created
+    // If the runner reports this error as the test's failure, the test's end does not report it again.
+    scope.thrownFor(error, leaked)
+    throw error
   }
 }
 

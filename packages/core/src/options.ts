@@ -76,11 +76,26 @@ function invalid(key: string, value: unknown, allowed: string, of = ''): NetsanE
   )
 }
 
-function unknown(key: string, known: readonly string[], of = ''): NetsanError {
+function unknown(key: string, value: unknown, known: readonly string[], of = ''): NetsanError {
+  const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  const hint = near ? `; did you mean "${near}"?` : ''
   return new NetsanError(
     ErrorCodes.UNKNOWN_OPTION,
-    `netsan: unknown option "${key}"${of}; known options: ${known.join(', ')}`,
+    `netsan: unknown option "${key}"${of} (received ${show(value)}${hint}); known options: ${known.join(', ')}`,
   )
+}
+
+/** Edit distance, for a misspelt key. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[b.length]!
 }
 
 function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], of = ''): T {
@@ -132,8 +147,8 @@ export function resolveCheckOptions(input: unknown): { kinds?: Set<LeakKind>; se
       `netsan: invalid value for the options${CHECK_OF}: received ${show(input)}; allowed: an object { kinds?, settleMs? }`,
     )
   }
-  for (const key of Object.keys(input)) {
-    if (!(CHECK_KEYS as readonly string[]).includes(key)) throw unknown(key, CHECK_KEYS, CHECK_OF)
+  for (const [key, value] of Object.entries(input)) {
+    if (!(CHECK_KEYS as readonly string[]).includes(key)) throw unknown(key, value, CHECK_KEYS, CHECK_OF)
   }
   const o = input as CheckOptions
   return {
@@ -158,8 +173,8 @@ export function resolveOptions(input: unknown = {}, env: NodeJS.ProcessEnv = pro
     throw invalid('netsan', input, 'an object of options')
   }
   const given = input as Record<string, unknown>
-  for (const key of Object.keys(given)) {
-    if (!(KEYS as readonly string[]).includes(key)) throw unknown(key, KEYS)
+  for (const [key, value] of Object.entries(given)) {
+    if (!(KEYS as readonly string[]).includes(key)) throw unknown(key, value, KEYS)
   }
   const o = given as NetsanOptions
   const out: ResolvedOptions = { ...DEFAULT_OPTIONS, kinds: new Set(LEAK_KINDS), ignore: [] }

@@ -53,6 +53,14 @@ export class Scope implements ResourceOwner {
   private readonly host: ScopeHost
   private readonly resources = new Set<Resource>()
   private readonly allowances: { kind: LeakKind; reason: string }[] = []
+  /** The LeakErrors `expectNoLeakedConnections()` threw in this scope, and the resources each reported. */
+  private readonly thrown: { error: object; resources: Resource[] }[] = []
+  /**
+   * Set by `finish()`: the leaks a thrown LeakError already showed, because the runner reported that error
+   * as the test's failure. The adapter's report at the scope's end leaves them out (the JSON report keeps
+   * every leak once).
+   */
+  shownByRunner: Leak[] = []
   private endedFlag = false
   /** `performance.now()` when it ended: how late its leftover work started. */
   private endedAt = 0
@@ -185,14 +193,22 @@ export class Scope implements ResourceOwner {
     return out
   }
 
-  /** Settles and lists current leaks without ending the scope (`expectNoLeakedConnections`). */
+  /**
+   * Settles and lists current leaks without ending the scope (`expectNoLeakedConnections`); `leaked`: the
+   * resources behind `leaks`, for `thrownFor()`.
+   */
   async check(
     kinds?: ReadonlySet<LeakKind>,
     settleMs = this.host.options.settleMs,
-  ): Promise<{ leaks: Leak[]; suppressed: Suppressed[] }> {
+  ): Promise<{ leaks: Leak[]; suppressed: Suppressed[]; leaked: Resource[] }> {
     const left = this.timeLeft() - DEADLINE_MARGIN_MS
     const open = await settle(this.candidates(this.type !== 'test', kinds), clamp(settleMs, left))
     return this.judge(open)
+  }
+
+  /** `expectNoLeakedConnections()` threw `error` for the `leaked` resources of a `check()`. */
+  thrownFor(error: object, leaked: Resource[]): void {
+    this.thrown.push({ error, resources: leaked })
   }
 
   /** `const leaks = await scope.end()` */
@@ -204,8 +220,10 @@ export class Scope implements ResourceOwner {
    * Ends the scope: settle, judge, clean up what leaked, hand file-level resources to the parent. A
    * test's end also judges what work that ended scopes left running has made since (`lateCandidates`):
    * before an `afterAll` tears down what would show the leak, and without blaming this test.
+   * `reportedByRunner` tells whether the runner reported a LeakError this scope threw as the test's
+   * failure: its leaks then go to `shownByRunner`.
    */
-  async finish(): Promise<ScopeResult> {
+  async finish(options: { reportedByRunner?: (error: object) => boolean } = {}): Promise<ScopeResult> {
     if (this.endedFlag) {
       throw new NetsanError(ErrorCodes.SCOPE_ENDED, `netsan: scope "${this.name}" has already ended`)
     }
@@ -232,6 +250,12 @@ export class Scope implements ResourceOwner {
     const stillOpen = new Set(await settle([...own, ...late.map((l) => l.resource)], budget))
     const open = own.filter((r) => stillOpen.has(r))
     const { leaks, suppressed } = this.judge(open)
+    const shown = new Set<Resource>()
+    for (const t of this.thrown) {
+      if (options.reportedByRunner?.(t.error)) for (const r of t.resources) shown.add(r)
+    }
+    this.shownByRunner = shown.size > 0 ? this.judge(open.filter((r) => shown.has(r))).leaks : []
+    this.thrown.length = 0
     const leakedSet = new Set<Resource>()
     for (const r of open) {
       if (!this.isSuppressedResource(r, suppressed)) leakedSet.add(r)
@@ -314,10 +338,11 @@ export class Scope implements ResourceOwner {
     return suppressed.some((s) => (s as Suppressed & { resource?: Resource }).resource === r)
   }
 
-  private judge(open: Resource[]): { leaks: Leak[]; suppressed: Suppressed[] } {
+  private judge(open: Resource[]): { leaks: Leak[]; suppressed: Suppressed[]; leaked: Resource[] } {
     const { options } = this.host
     const leaks: Leak[] = []
     const suppressed: Suppressed[] = []
+    const leaked: Resource[] = []
     for (const r of open) {
       const leak = toLeak(r, options.root, this.name, this.type)
       const allowance = this.allowances.find((a) => a.kind === r.kind)
@@ -325,9 +350,12 @@ export class Scope implements ResourceOwner {
       if (allowance)
         suppressed.push(withResource({ leak, by: 'allowLeaks', reason: redactText(allowance.reason) }, r))
       else if (rule) suppressed.push(withResource({ leak, by: 'ignore', reason: describeRule(rule) }, r))
-      else leaks.push(leak)
+      else {
+        leaks.push(leak)
+        leaked.push(r)
+      }
     }
-    return { leaks: mergeLeaks(leaks), suppressed }
+    return { leaks: mergeLeaks(leaks), suppressed, leaked }
   }
 }
 

@@ -1,14 +1,22 @@
 import { BaselineIndex, normalizeTestFile, readBaseline } from './baseline.ts'
 import { checkChurn } from './churn.ts'
 import { type Engine, getEngine } from './engine.ts'
-import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
-import { type Colors, formatLeaks, formatSuppressed, type Subject } from './format.ts'
+import { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
+import {
+  type Colors,
+  formatLeaks,
+  formatSuppressed,
+  mergeLeaks,
+  type Presentation,
+  type Subject,
+} from './format.ts'
 import { resolveOptions } from './options.ts'
 import { buildReport, ReportFileError, type ReportTest, type Shard, writeJsonAtomic } from './report-file.ts'
 import { runIdFor, sessionTag } from './run-id.ts'
+import { type RunRecordExtra, runDirFor } from './run-summary.ts'
 import type { Scope } from './scope.ts'
 import { Stats } from './stats.ts'
-import type { ResolvedOptions, ScopeResult } from './types.ts'
+import type { Leak, ResolvedOptions, ScopeResult } from './types.ts'
 
 /** What an adapter does with a scope's end: fail the test with `error`, or print `warning`. */
 export interface Outcome {
@@ -23,7 +31,10 @@ export interface SessionInit {
   runner: string
   /** Reads a source line for the code frame; adapters pass one that understands their transforms. */
   sourceLine?: (file: string, line: number) => string | undefined
+  /** The runner's colours, or none (the default): the adapter decides as its runner does. */
   colors?: Colors
+  /** Fits every LeakError to the runner's error printer (format.ts, `Presentation`). */
+  shapeError?: (error: LeakError) => LeakError
   /**
    * The process that started this run (Vitest's or Jest's main process), whose every worker writes the
    * same run id into its reports. Default: this process.
@@ -57,7 +68,8 @@ export class Session {
   project: string
   private readonly init: SessionInit
   private readonly tested = new WeakMap<Scope, ReportTest>()
-  private reportFile: { path: string; run: string } | undefined
+  private reportFile: { path: string | undefined; run: string; tag: string } | undefined
+  private readonly presentation: Presentation
   private disposed = false
   /** run ⊃ worker ⊃ file: the worker scope holds what modules shared by its files create. */
   private worker: Scope | undefined
@@ -66,10 +78,12 @@ export class Session {
     this.options = options
     this.init = init
     this.project = init.project ?? ''
+    this.presentation = { colors: init.colors, sourceLine: init.sourceLine, shape: init.shapeError }
     if (options.mode === 'off') return
     this.baseline = loadBaseline(options.baseline)
     this.engine = getEngine()
     if (!this.engine.installed) this.engine.options = options
+    this.engine.presentation = this.presentation
     this.engine.acquire()
   }
 
@@ -140,13 +154,19 @@ export class Session {
   /**
    * Ends a test (or one attempt of it: `attempt` counts from 1 when the runner retries the test).
    * `note`: a line the report prints under its heading (the adapters explain `test.fails` with it).
+   * `failures`: the errors the runner will report for this test; a LeakError that
+   * `expectNoLeakedConnections()` threw among them already showed its leaks, so the outcome leaves them
+   * out (the report keeps them).
    */
   async endTest(
     scope: Scope | undefined,
-    run: { attempt?: number; note?: string } = {},
+    run: { attempt?: number; note?: string; failures?: readonly unknown[] } = {},
   ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const result = await scope.finish()
+    const failures = run.failures?.flat()
+    const result = await scope.finish({
+      reportedByRunner: failures && ((error) => failures.some((f) => sameError(f, error))),
+    })
     const record = this.files.at(-1)
     if (record) this.applyBaseline(result, record.file)
     const churn = checkChurn(result.stats, this.options.churn, scope.name)
@@ -154,7 +174,11 @@ export class Session {
     if (run.attempt !== undefined && run.attempt > 1) test.attempt = run.attempt
     record?.tests.push(test)
     this.tested.set(scope, test)
-    const outcome = this.outcome({ type: 'test', name: scope.name, note: run.note }, result)
+    const outcome = this.outcome(
+      { type: 'test', name: scope.name, note: run.note },
+      result,
+      scope.shownByRunner,
+    )
     if (churn) outcome.warning = [outcome.warning, churn].filter(Boolean).join('\n\n')
     return outcome
   }
@@ -171,7 +195,7 @@ export class Session {
     test.retried = true
     test.attempt ??= 1
     if (test.result.leaks.length === 0 || this.options.mode !== 'fail') return undefined
-    const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
+    const { shape: _, ...format } = this.presentation
     return formatLeaks(
       { type: 'test', name: test.name, attempt: test.attempt, retried: true },
       test.result.leaks,
@@ -202,28 +226,35 @@ export class Session {
     result.suppressed.push(...suppressed)
   }
 
-  private outcome(subject: Subject, result: ScopeResult): Outcome {
-    const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
-    const notes = formatSuppressed(result.suppressed, format)
-    if (result.leaks.length === 0) return { result, error: undefined, warning: notes || undefined }
-    const message = formatLeaks(subject, result.leaks, format)
+  /** `shown`: leaks the runner already reported through a thrown LeakError; not reported again. */
+  private outcome(subject: Subject, result: ScopeResult, shown: Leak[] = []): Outcome {
+    const { shape, ...format } = this.presentation
+    const notes = formatSuppressed(result.suppressed, format, subject)
+    const leaks = withoutLeaks(result.leaks, shown)
+    if (leaks.length === 0) return { result, error: undefined, warning: notes || undefined }
+    const message = formatLeaks(subject, leaks, format)
     if (this.options.mode === 'warn') {
       return { result, error: undefined, warning: [message, notes].filter(Boolean).join('\n\n') }
     }
-    return { result, error: new LeakError(message, result.leaks), warning: notes || undefined }
+    const error = new LeakError(message, leaks)
+    return { result, error: shape ? shape(error) : error, warning: notes || undefined }
   }
 
   /**
    * One JSON file per session, named after the run: a Jest worker runs one session per test file, and
-   * worker threads share the pid. `netsan report` merges them.
+   * worker threads share the pid. `netsan report` merges them. The same report goes to the run's folder
+   * when netsan's reporter opened one, for the closing summary (run-summary.ts).
    */
   private writeReport(): void {
-    if (!this.options.report) return
+    const runDir = process.env.NETSAN_RUN_DIR
+    if (!this.options.report && !runDir) return
     if (!this.reportFile) {
       const run = runIdFor(this.init.mainPid ?? process.pid)
-      this.reportFile = { run, path: reportPathFor(this.options.report, `${run}.${sessionTag()}`) }
+      const tag = `${run}.${sessionTag()}`
+      const { report } = this.options
+      this.reportFile = { run, tag, path: report ? reportPathFor(report, tag) : undefined }
     }
-    const { path: file, run } = this.reportFile
+    const { path: file, run, tag } = this.reportFile
     const data = buildReport({
       runner: this.init.runner,
       run,
@@ -232,10 +263,15 @@ export class Session {
       root: this.options.root,
       files: this.files,
     })
-    try {
-      writeJsonAtomic(file, data)
-    } catch (error) {
-      process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
+    if (file) write(file, data)
+    const dir = runDir && runDirFor(run)
+    if (dir) {
+      const { report } = this.options
+      const extra: RunRecordExtra = {
+        mode: this.options.mode,
+        ...(report && { reportFiles: reportPathFor(report, `${run}.*`) }),
+      }
+      write(`${dir}/${tag}.json`, { ...data, ...extra })
     }
   }
 
@@ -244,6 +280,7 @@ export class Session {
     this.disposed = true
     // Leaves the engine's stack at once (finish() does that before its first await).
     if (this.worker && !this.worker.ended) this.worker.finish().catch(() => {})
+    if (this.engine?.presentation === this.presentation) this.engine.presentation = {}
     this.engine?.release()
   }
 }
@@ -257,6 +294,40 @@ function withBlocks(result: ScopeResult, blocks: ScopeResult[]): ScopeResult {
     suppressed: [...blocks.flatMap((b) => b.suppressed), ...result.suppressed],
     stats: Stats.combine([result.stats, ...blocks.map((b) => b.stats)]),
   }
+}
+
+function write(file: string, data: unknown): void {
+  try {
+    writeJsonAtomic(file, data)
+  } catch (error) {
+    process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * The runner holds the error a test threw, or its copy: Vitest serializes errors, Jest keeps them
+ * (`[error, asyncError]` pairs, flattened by the caller).
+ */
+function sameError(failure: unknown, thrown: object): boolean {
+  if (failure === thrown) return true
+  return (
+    isLeakError(failure) && isLeakError(thrown) && (failure as Error).message === (thrown as Error).message
+  )
+}
+
+/** `leaks` without those of `shown` (merged leaks: the counts are subtracted). */
+function withoutLeaks(leaks: Leak[], shown: Leak[]): Leak[] {
+  if (shown.length === 0) return leaks
+  const key = (l: Leak) => `${l.kind}\0${l.description}\0${l.stack.join('\n')}\0${l.owner}`
+  const left = new Map<string, number>()
+  for (const l of mergeLeaks(shown)) left.set(key(l), l.count)
+  const out: Leak[] = []
+  for (const l of leaks) {
+    const seen = left.get(key(l)) ?? 0
+    if (seen >= l.count) continue
+    out.push(seen > 0 ? { ...l, count: l.count - seen } : l)
+  }
+  return out
 }
 
 function loadBaseline(file: string | undefined): BaselineIndex | undefined {

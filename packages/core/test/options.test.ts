@@ -147,7 +147,7 @@ describe('expectNoLeakedConnections(options) is validated like the config', () =
     [
       { timeout: 5 },
       ErrorCodes.UNKNOWN_OPTION,
-      'netsan: unknown option "timeout" of expectNoLeakedConnections(); known options: kinds, settleMs',
+      'netsan: unknown option "timeout" of expectNoLeakedConnections() (received 5); known options: kinds, settleMs',
     ],
     [
       'body',

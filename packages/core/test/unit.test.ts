@@ -41,10 +41,15 @@ describe('options', () => {
     }
     assert.fail('expected a NetsanError')
   }
-  test('an unknown key names the key and lists the known ones', () => {
+  test('an unknown key names the key, its value, the key it resembles and the known ones', () => {
     const e = code(() => resolveOptions({ setleMs: 5 }, {}))
     assert.equal(e.code, ErrorCodes.UNKNOWN_OPTION)
-    assert.match(e.message, /unknown option "setleMs"; known options: mode, kinds, settleMs/)
+    assert.equal(
+      e.message,
+      'netsan: unknown option "setleMs" (received 5; did you mean "settleMs"?); known options: mode, kinds, settleMs, sharedPools, bodies, ignore, cleanup, report, baseline, base, churn, root',
+    )
+    const far = code(() => resolveOptions({ verbose: true }, {}))
+    assert.match(far.message, /^netsan: unknown option "verbose" \(received true\); known options: mode,/)
   })
   const bad: [string, unknown, RegExp][] = [
     ['mode', 'loud', /"mode": received "loud"; allowed: 'fail', 'warn', 'off'/],
@@ -171,13 +176,13 @@ describe('formatLeaks', () => {
       `netsan: test "downloads the archive" left 3 network resources open
 
   ✖ unconsumed response body — GET http://127.0.0.1:38211/big → 200, 1048576-byte body never read, holding its connection
-      at downloadArchive (src/download.ts:14:23)
-      at test/download.test.ts:9:5
+      at downloadArchive (src/download.ts:14)
+      at test/download.test.ts:9
       14 | const res = await fetch(url)
     fix: read the body (await res.arrayBuffer(), await body.dump()) or cancel it (await res.body?.cancel())
 
   ✖ idle keep-alive connection (×2) — 127.0.0.1:38211, in an undici Agent created by this test and never closed
-      at makeClient (src/client.ts:5:15)
+      at makeClient (src/client.ts:5)
     fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
     )
   })

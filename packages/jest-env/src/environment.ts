@@ -2,7 +2,7 @@ import type { EnvironmentContext, JestEnvironment, JestEnvironmentConfig } from 
 import type { Circus } from '@jest/types'
 import type { EnvironmentClass } from './base.ts'
 import { JestLifecycle } from './lifecycle.ts'
-import { validOptions } from './options.ts'
+import { refusal, validOptions } from './options.ts'
 
 type Handler = (event: Circus.Event, state: Circus.State) => void | Promise<void>
 
@@ -76,7 +76,12 @@ export function withNetsan(Base: EnvironmentClass): NetsanEnvironmentClass {
 
     override async setup(): Promise<void> {
       await super.setup()
-      this.netsan.setup(this.global as unknown as typeof globalThis)
+      try {
+        this.netsan.setup(this.global as unknown as typeof globalThis)
+      } catch (error) {
+        // A baseline that cannot be read is a bad option too.
+        throw refusal(error)
+      }
     }
 
     override async teardown(): Promise<void> {

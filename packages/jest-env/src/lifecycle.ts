@@ -1,6 +1,7 @@
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
 import type { Circus } from '@jest/types'
 import { createSession, type Outcome, resolveOptions, type Scope, type Session } from 'netsan'
+import { jestColors } from './colors.ts'
 import { forJest } from './jest-error.ts'
 import { fileName, jestMainPid, projectName, rawOptions } from './options.ts'
 import { attachSandbox } from './sandbox.ts'
@@ -46,7 +47,6 @@ export class JestLifecycle {
   /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
   private readonly attempts = new WeakMap<TestEntry, Scope>()
   private detach: (() => void) | undefined
-  private root = ''
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     this.config = config
@@ -60,6 +60,8 @@ export class JestLifecycle {
     const session = createSession(raw, {
       runner: 'jest',
       sourceLine: sourceLineReader(root),
+      colors: jestColors(),
+      shapeError: (error) => forJest(error, root),
       mainPid: jestMainPid(),
       shard: globalConfig.shard && {
         index: globalConfig.shard.shardIndex,
@@ -68,7 +70,6 @@ export class JestLifecycle {
       project: projectName(globalConfig, projectConfig),
     })
     this.session = session
-    this.root = root
     if (!session.engine) return
     this.detach = attachSandbox(session, sandbox)
     this.fileScope = session.startFile(fileName(session.options.root, this.context))
@@ -122,7 +123,7 @@ export class JestLifecycle {
     // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
     scope.deadlineIn(state.testTimeout)
     const outcome = await this.session?.endDescribe(scope)
-    if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error, this.root))
+    if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
   }
 
@@ -205,8 +206,11 @@ export class JestLifecycle {
     this.attempts.set(test, scope)
     // Jest inverts only the test fn's outcome for test.failing: netsan's error, pushed here, stays a failure.
     const note = test.failing ? 'test.failing: a leak is not the failure it expects' : undefined
-    const outcome = await this.session?.endTest(scope, { attempt: test.invocations, note })
-    if (outcome?.error) test.errors.push(forJest(outcome.error, this.root))
+    // What Jest reports for this test: a LeakError the test threw is among them (not for test.failing,
+    // whose failure Jest turns into a pass).
+    const failures = test.failing ? undefined : test.errors
+    const outcome = await this.session?.endTest(scope, { attempt: test.invocations, note, failures })
+    if (outcome?.error) test.errors.push(outcome.error)
     this.warn(outcome)
   }
 
@@ -231,7 +235,7 @@ export class JestLifecycle {
     // After the last afterAll: netsan's file check gets one hook timeout, as a hook of the file would.
     this.fileScope?.deadlineIn(state.testTimeout)
     const outcome = await this.session?.endFile(this.fileScope)
-    if (outcome?.error) state.unhandledErrors.push(forJest(outcome.error, this.root))
+    if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
   }
 

@@ -1,7 +1,15 @@
 import path from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
-import { type NetsanOptions, resolveOptions } from 'netsan'
+import {
+  ErrorCodes,
+  firstInRun,
+  keyOf,
+  NetsanError,
+  type NetsanOptions,
+  resolveOptions,
+  runIdFor,
+} from 'netsan'
 
 /** `testEnvironmentOptions.netsan`, with the project's `rootDir` as `root` unless the user set one. */
 export function rawOptions(config: JestEnvironmentConfig): unknown {
@@ -14,7 +22,31 @@ export function rawOptions(config: JestEnvironmentConfig): unknown {
 
 /** Validates at construction, so a bad key or value fails the run before any test runs. */
 export function validOptions(config: JestEnvironmentConfig) {
-  return resolveOptions(rawOptions(config))
+  try {
+    return resolveOptions(rawOptions(config))
+  } catch (error) {
+    throw refusal(error)
+  }
+}
+
+/**
+ * A bad option fails every test file, in every worker; Jest would print netsan's error (with netsan's
+ * frames and a code frame of netsan's bundle) once per file. The first worker of the run prints the
+ * error itself, once, before Jest prints any file's result; each file then fails with a line saying so.
+ */
+export function refusal(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code !== ErrorCodes.INVALID_OPTION && code !== ErrorCodes.UNKNOWN_OPTION) return error
+  const { message } = error as Error
+  if (firstInRun(runIdFor(jestMainPid()), `jest-refused-${keyOf(message)}`)) {
+    process.stderr.write(`\n${message}\n\n`)
+  }
+  const short = new NetsanError(
+    code,
+    'netsan: the options in testEnvironmentOptions.netsan are invalid (the error is printed once, above); no test in this file ran',
+  )
+  short.stack = `${short.name}: ${short.message}`
+  return short
 }
 
 /** The test file's path as the report names it: relative to the project root. */

@@ -1,6 +1,5 @@
 import { allowLeaks, expectNoLeakedConnections, isLeakError, type Session } from 'netsan'
 import { API_KEY, type SandboxApi } from './api.ts'
-import { forJest } from './jest-error.ts'
 
 /** Where every copy of netsan finds the process-wide engine (packages/core/src/engine.ts). */
 const ENGINE_KEY = Symbol.for('netsan.engine.v1')
@@ -14,18 +13,9 @@ const ENGINE_KEY = Symbol.for('netsan.engine.v1')
 export function attachSandbox(session: Session, sandbox: typeof globalThis): () => void {
   const engine = session.engine
   if (!engine) return () => {}
-  const root = session.options.root
-  const helpers: SandboxApi = {
-    async expectNoLeakedConnections(options) {
-      try {
-        await expectNoLeakedConnections(options)
-      } catch (error) {
-        throw isLeakError(error) ? forJest(error, root) : error
-      }
-    },
-    allowLeaks,
-    isLeakError,
-  }
+  // The session's presentation (on the engine) shapes every LeakError for Jest, this copy's and the
+  // sandbox's own copy's alike.
+  const helpers: SandboxApi = { expectNoLeakedConnections, allowLeaks, isLeakError }
   Object.defineProperty(sandbox, ENGINE_KEY, { value: engine, configurable: true })
   Object.defineProperty(sandbox, API_KEY, { value: helpers, configurable: true })
   const unwatch = engine.watchGlobal(sandbox)

@@ -4,7 +4,7 @@ import { TestEnvironment as NodeEnvironment } from 'jest-environment-node'
 import { addOwnDirectory } from 'netsan'
 import { loadBase } from './base.ts'
 import { type NetsanEnvironmentClass, withNetsan } from './environment.ts'
-import { rawOptions } from './options.ts'
+import { rawOptions, refusal } from './options.ts'
 
 // Frames of netsan and of this adapter never count as user code, in dist or (source-mapped, as Jest
 // maps stacks) in src.
@@ -23,7 +23,14 @@ function baseOf(config: JestEnvironmentConfig): string {
 
 function classFor(base: string, config: JestEnvironmentConfig): NetsanEnvironmentClass {
   let cls = byBase.get(base)
-  if (!cls) byBase.set(base, (cls = withNetsan(loadBase(base, config.projectConfig.rootDir))))
+  if (!cls) {
+    try {
+      cls = withNetsan(loadBase(base, config.projectConfig.rootDir))
+    } catch (error) {
+      throw refusal(error)
+    }
+    byBase.set(base, cls)
+  }
   return cls
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { failedTests, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
+import { failedTests, framed, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
 
 // Configurations the adapter promises: one real Jest 30 run per configuration, on small fixture
 // suites (or the kinds suite, which takes a few seconds).
@@ -35,7 +35,7 @@ function assertLeak(run: JestRun, suite: string, file: string, name: string, mar
   assert.match(message, new RegExp(`LeakError: netsan: test "${name}" left 1 network resource open`))
   assert.ok(message.includes('✖ open socket — '), message)
   const line = lineOf(suite, file, marker)
-  assert.ok(message.includes(`${file}:${line}:`), `expected ${file}:${line} in\n${message}`)
+  assert.ok(framed(message, `${file}:${line}`), `expected ${file}:${line} in\n${message}`)
 }
 
 function assertExitedPromptly(run: JestRun): void {
@@ -79,8 +79,17 @@ describe('jest-environment-netsan configurations', () => {
     const options = `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim()
     const run = await runJest('esm', [], { NODE_OPTIONS: options })
     assert.equal(run.code, 1, run.output)
-    assert.deepEqual(failedTests(run), ['esm: leaks a socket'])
+    assert.deepEqual(failedTests(run), ['esm: fails its own check', 'esm: leaks a socket'])
     assertLeak(run, 'esm', 'leak.test.js', 'esm: leaks a socket', 'LEAK:esm')
+    // A LeakError of the sandbox's own copy of netsan, uncaught: the report whole (Jest split it at its
+    // first `at` line), once, and Jest's code frame at the creating line.
+    assertLeak(run, 'esm', 'leak.test.js', 'esm: fails its own check', 'LEAK:esm-check')
+    const own = testResult(run, 'leak.test.js', 'esm: fails its own check').failureMessages.join('\n')
+    assert.equal(own.split('netsan: test "esm: fails its own check" left').length, 2, own)
+    assert.ok(
+      run.output.includes(`at leak.test.js:${lineOf('esm', 'leak.test.js', 'LEAK:esm-check')}\n`),
+      run.output,
+    )
     assert.equal(testResult(run, 'leak.test.js', 'esm: fixed').status, 'passed')
     assert.equal(
       testResult(run, 'leak.test.js', 'esm: expectNoLeakedConnections from netsan').status,

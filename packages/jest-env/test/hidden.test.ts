@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { FIXTURES, failedTests, lineOf, runJest, testResult } from './run-jest.ts'
+import { FIXTURES, failedTests, framed, lineOf, runJest, testResult } from './run-jest.ts'
 
 // Issue 13, "leaks are hidden" and its smaller items, on real Jest runs of fixtures/hidden.
 const options = (o: unknown) => ({ NETSAN_FIXTURE_OPTIONS: JSON.stringify(o) })
@@ -25,7 +25,7 @@ describe('test.failing: a leak is not the failure the test expects', () => {
     assert.match(leak ?? '', /netsan: test "failing: passes, but leaks" left 1 network resource open/)
     assert.ok(leak?.includes('(test.failing: a leak is not the failure it expects)'), leak)
     assert.ok(
-      leak?.includes(`failing.test.js:${lineOf('hidden', 'failing.test.js', 'LEAK:failing-pass')}:`),
+      framed(leak ?? '', `failing.test.js:${lineOf('hidden', 'failing.test.js', 'LEAK:failing-pass')}`),
       leak,
     )
 
@@ -37,7 +37,7 @@ describe('test.failing: a leak is not the failure the test expects', () => {
     )
     assert.ok(failed[0]?.includes('(test.failing: a leak is not the failure it expects)'), failed[0])
     assert.ok(
-      failed[0]?.includes(`failing.test.js:${lineOf('hidden', 'failing.test.js', 'LEAK:failing-fail')}:`),
+      framed(failed[0] ?? '', `failing.test.js:${lineOf('hidden', 'failing.test.js', 'LEAK:failing-fail')}`),
     )
 
     const twin = testResult(run, 'failing.test.js', 'failing: passes, no leak').failureMessages.join('\n')
@@ -145,9 +145,7 @@ describe('settle within the runner’s timeouts (settleMs: 3000, tests of 300–
     const timedOut = message('a test that times out keeps its timeout error and gets netsan’s report')
     assert.match(timedOut, /Exceeded timeout of 300 ms for a test/)
     assert.match(timedOut, /in-flight request — GET http:\/\/127\.0\.0\.1:/)
-    assert.ok(
-      timedOut.includes(`timeout.test.js:${lineOf('hidden', 'timeout.test.js', 'LEAK:timeout-hang')}:`),
-    )
+    assert.ok(framed(timedOut, `timeout.test.js:${lineOf('hidden', 'timeout.test.js', 'LEAK:timeout-hang')}`))
 
     const twin = result('a socket destroyed 150 ms after the test ends is not a leak')
     assert.equal(twin.status, 'passed', twin.failureMessages.join('\n'))

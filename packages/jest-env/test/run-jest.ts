@@ -32,9 +32,10 @@ export interface JestRun {
 
 /**
  * Runs real Jest on one fixture suite (one process, `--json` into a temp file) and kills the process
- * group it started if it outlives `timeoutMs`. Output is returned without colors or zero-width spaces.
- * `--maxWorkers=2` unless `args` runs in band; `--rootDir` unless the suite has `projects` (on the
- * command line it would override each project's own root).
+ * group it started if it outlives `timeoutMs`. Output (stdout and stderr into one file, in the order they
+ * were written) is returned as printed: without colours unless `env` lets them through (`NO_COLOR:
+ * undefined` removes the variable). `--maxWorkers=2` unless `args` runs in band; `--rootDir` unless the
+ * suite has `projects` (on the command line it would override each project's own root).
  */
 export async function runJest(
   suite: string,
@@ -45,9 +46,13 @@ export async function runJest(
 ): Promise<JestRun> {
   const rootDir = path.join(FIXTURES, suite)
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-jest-')), 'result.json')
+  const logFile = path.join(path.dirname(outFile), 'output.txt')
+  const log = fs.openSync(logFile, 'w')
   const started = Date.now()
   const childEnv: Record<string, string | undefined> = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }
   delete childEnv.NETSAN
+  Object.assign(childEnv, env)
+  for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key]
   const child = spawn(
     process.execPath,
     [
@@ -59,11 +64,8 @@ export async function runJest(
       `--outputFile=${outFile}`,
       ...args,
     ],
-    { cwd: rootDir, env: { ...childEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', log, log] },
   )
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
   const timer = setTimeout(() => {
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL')
@@ -71,12 +73,14 @@ export async function runJest(
   }, timeoutMs)
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
   clearTimeout(timer)
+  fs.closeSync(log)
+  const output = fs.readFileSync(logFile, 'utf8')
   let json: JestRun['json']
   try {
-    json = JSON.parse(fs.readFileSync(outFile, 'utf8').replace(/\u200b/g, ''))
+    json = JSON.parse(fs.readFileSync(outFile, 'utf8'))
   } catch {}
   fs.rmSync(path.dirname(outFile), { recursive: true, force: true })
-  return { code, output: output.replace(/\u200b/g, ''), ms: Date.now() - started, json }
+  return { code, output, ms: Date.now() - started, json }
 }
 
 /** The 1-based line of `marker` in a fixture file: where the report must say the resource was created. */
@@ -103,4 +107,9 @@ export function failedTests(run: JestRun): string[] {
   return (run.json?.testResults ?? [])
     .flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName))
     .sort()
+}
+
+/** The report prints a frame at `file:line` (and no more digits: line 7 is not line 70). */
+export function framed(text: string, where: string): boolean {
+  return new RegExp(`${where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\d)`).test(text)
 }

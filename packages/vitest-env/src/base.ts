@@ -34,8 +34,16 @@ function loadBuiltins(): Promise<Builtins> {
   return builtins
 }
 
-/** The environment netsan wraps: a built-in name ('node', 'jsdom', 'happy-dom', 'edge-runtime') or a module. */
-export async function loadBase(base: string): Promise<Environment> {
+const ALLOWED = "'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path"
+
+/**
+ * The environment netsan wraps: a built-in name ('node', 'jsdom', 'happy-dom', 'edge-runtime') or a
+ * module. A base that cannot be used is a bad option: netsan's option error (`invalid`).
+ */
+export async function loadBase(base: string, invalid: (message: string) => Error): Promise<Environment> {
+  if (base === 'netsan') {
+    throw invalid(`netsan: invalid value for option "base": received "netsan"; allowed: ${ALLOWED}`)
+  }
   const env = (await loadBuiltins())[base]
   if (env) return env
   let mod: { default?: Environment }
@@ -46,13 +54,13 @@ export async function loadBase(base: string): Promise<Environment> {
         : `vitest-environment-${base}`
     )) as { default?: Environment }
   } catch (error) {
-    throw new Error(
-      `netsan: option "base" is ${JSON.stringify(base)}, which is neither a Vitest built-in environment (node, jsdom, happy-dom, edge-runtime) nor a loadable module: ${(error as Error).message}`,
+    throw invalid(
+      `netsan: invalid value for option "base": received ${JSON.stringify(base)}, which is neither a Vitest built-in environment nor a loadable module (${(error as Error).message.split('\n')[0]}); allowed: ${ALLOWED}`,
     )
   }
   if (!mod.default || typeof mod.default.setup !== 'function') {
-    throw new Error(
-      `netsan: option "base" module ${JSON.stringify(base)} has no default export with a setup() method`,
+    throw invalid(
+      `netsan: invalid value for option "base": received ${JSON.stringify(base)}, a module with no default export with a setup() method; allowed: ${ALLOWED}`,
     )
   }
   return mod.default

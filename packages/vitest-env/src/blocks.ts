@@ -89,6 +89,6 @@ export class Blocks {
     // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
     scope?.deadlineIn(hookTimeout)
     // Thrown here, the report fails the block (Vitest shows it as the suite's error) and so the file.
-    reportOutcome(await this.session.endDescribe(scope), this.session.options.root)
+    reportOutcome(await this.session.endDescribe(scope))
   }
 }

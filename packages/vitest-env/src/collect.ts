@@ -47,6 +47,10 @@ function wrapImportFile(
   const original = proto?.importFile
   if (!proto || !original) return () => {}
   const importFile: ImportFile = async function (this: unknown, filepath, source) {
+    if (state.refused) {
+      state.hooksFor = state.refused
+      throw state.refused
+    }
     await registerHooks(state, vitest, realm)
     return original.call(this, filepath, source)
   }
@@ -56,9 +60,12 @@ function wrapImportFile(
   }
 }
 
-/** Wraps the runner's `importFile` for this environment's lifetime; returns the undo. */
+/**
+ * Wraps the runner's `importFile` for this environment's lifetime; returns the undo. With a bad option
+ * (`state.refused`) the wrapper fails the file instead, before any of its code runs.
+ */
 export async function registerOnCollect(state: WorkerState): Promise<() => void> {
-  if (!state.session.active) return () => {}
+  if (!state.session.active && !state.refused) return () => {}
   let vitest: VitestApi
   try {
     vitest = (await import('vitest')) as unknown as VitestApi

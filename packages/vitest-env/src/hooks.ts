@@ -73,7 +73,7 @@ export async function registerHooks(
   const { session } = state
   syncWithWorker(state, worker)
   // With `isolate: false` the previous file may still be open if its aroundAll never ran.
-  reportOutcome(await beginFile(state, worker?.filepath), session.options.root)
+  reportOutcome(await beginFile(state, worker?.filepath))
   const fileScope = state.file?.scope
   // isolate: false keeps imported modules for the worker's later files: what they make at their top
   // level is the worker's, never this file's (only the test file and setup files run again per file).
@@ -92,7 +92,7 @@ export async function registerHooks(
     if (!fileScope || state.file?.scope !== fileScope) return
     // The file's end is netsan's own hook: it settles within one hook timeout, as the user's would.
     fileScope.deadlineIn(hookTimeout)
-    reportOutcome(await endFileScope(state), session.options.root)
+    reportOutcome(await endFileScope(state))
   }
   // Describe blocks with hooks of their own are scopes between the file and its tests (blocks.ts).
   const blocks = new Blocks(session, fileScope)
@@ -131,9 +131,16 @@ export async function registerHooks(
     try {
       await session.runIn(scope, runTest)
     } finally {
-      const outcome = await session.endTest(scope, { attempt: retry + 1, note: expectedFailureNote(task) })
+      // The errors Vitest reports for this attempt: a LeakError the test threw is among them (unless the
+      // test expects to fail, and Vitest turns its failure into a pass).
+      const failures = task.fails ? undefined : (task.result?.errors ?? [])
+      const outcome = await session.endTest(scope, {
+        attempt: retry + 1,
+        note: expectedFailureNote(task),
+        failures,
+      })
       if (outcome?.error) failDespiteFails(task)
-      reportOutcome(outcome, session.options.root)
+      reportOutcome(outcome)
     }
   }, timeout)
 }

@@ -2,8 +2,10 @@
 import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect, registerOnCollectInVm } from './collect.ts'
+import { vitestColors } from './colors.ts'
 import { loadCore, ownDirectories } from './core.ts'
-import { reportOutcome, warnOnce } from './report.ts'
+import { bare, isOptionError, refuse } from './refuse.ts'
+import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
   beginFile,
@@ -14,8 +16,6 @@ import {
   vitestWorker,
   type WorkerState,
 } from './state.ts'
-
-const { isMainThread } = process.getBuiltinModule('node:worker_threads')
 
 export type { NetsanOptions } from 'netsan'
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
@@ -34,7 +34,10 @@ declare module 'vitest/node' {
 /** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
 export const SETUP_ENTRY = 'vitest-environment-netsan/setup'
 
-/** Validates the options (a bad one throws netsan's error, which fails the run) and starts the session. */
+/**
+ * Validates the options and starts the session. A bad option (or a base environment that cannot be
+ * loaded) throws netsan's option error: see `refuse`.
+ */
 async function startSession(options: Record<string, any> | undefined): Promise<WorkerState> {
   const core = await loadCore()
   for (const dir of ownDirectories()) core.addOwnDirectory(dir)
@@ -42,18 +45,36 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
   const session = core.createSession(raw, {
     runner: 'vitest',
     sourceLine: (file, line) => sourceLine(path.resolve(session.options.root, file), line),
-    // Vitest's main process started every worker of this run: it forked them, or they are its threads.
-    mainPid: isMainThread ? process.ppid : process.pid,
+    colors: vitestColors(core),
+    shapeError: shapeForVitest(() => session.options.root),
+    mainPid: vitestMainPid(),
   })
-  if (session.options.base === 'netsan') {
-    session.dispose()
-    throw new core.NetsanError(
-      core.ErrorCodes.INVALID_OPTION,
-      `netsan: invalid value for option "base": received "netsan"; allowed: 'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path`,
-    )
-  }
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
   return { core, session, file: undefined, rootGiven, hooksFor: undefined }
+}
+
+/** The base environment of the options, loaded; the session ends if it cannot be. */
+async function baseOf(state: WorkerState): Promise<Environment> {
+  const { core, session } = state
+  try {
+    return await loadBase(
+      session.options.base,
+      (m) => new core.NetsanError(core.ErrorCodes.INVALID_OPTION, m),
+    )
+  } catch (error) {
+    session.dispose()
+    throw error
+  }
+}
+
+/** The base environment's setup; the session ends if it throws. */
+async function ended<T>(state: WorkerState, setup: T | Promise<T>): Promise<T> {
+  try {
+    return await setup
+  } catch (error) {
+    state.session.dispose()
+    throw error
+  }
 }
 
 /** Why the environment could not register netsan's hooks itself. */
@@ -66,9 +87,9 @@ const NO_HOOKS = {
 const ADD_SETUP = `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`
 
 /** A custom runner: the file is still checked at its end, and the run says once what is missing. */
-function hooksMissing(state: WorkerState): void {
+async function hooksMissing(state: WorkerState): Promise<void> {
   if (!state.session.active) return
-  warnOnce(
+  await warnOnce(
     'missing-setup-runner',
     `netsan: environment 'netsan' is on, but ${NO_HOOKS.runner}, so netsan checks whole files only, not each test.\n${ADD_SETUP}`,
   )
@@ -83,7 +104,7 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
   const missing = state.hooksFor === undefined && state.session.active
-  if (missing && why === 'runner') hooksMissing(state)
+  if (missing && why === 'runner') await hooksMissing(state)
   const outcome = await endFileScope(state, worker?.filepath)
   const loud =
     missing && why === 'vm'
@@ -93,21 +114,12 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
   if (loud && outcome?.error) outcome.error.message = `${loud}\n${outcome.error.message}`
   try {
     // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
-    reportOutcome(outcome, state.session.options.root)
+    reportOutcome(outcome)
   } finally {
     // Teardown runs when the worker is done with its files (once per file where files are isolated).
-    reportOutcome(await state.session.endWorker(), state.session.options.root)
+    reportOutcome(await state.session.endWorker())
   }
   if (loud) throw new state.core.NetsanError(state.core.ErrorCodes.NO_HOOKS, loud)
-}
-
-async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start()
-  } catch (error) {
-    state.session.dispose()
-    throw error
-  }
 }
 
 const environment: Environment = {
@@ -115,10 +127,15 @@ const environment: Environment = {
   viteEnvironment: 'ssr',
 
   async setup(global, options): Promise<EnvironmentReturn> {
-    const state = await startSession(options)
-    const base = await withBase(state, async () =>
-      (await loadBase(state.session.options.base)).setup(global, options),
-    )
+    let state: WorkerState
+    let baseEnv: Environment
+    try {
+      state = await startSession(options)
+      baseEnv = await baseOf(state)
+    } catch (error) {
+      return refuse(global, options, error)
+    }
+    const base = await ended(state, baseEnv.setup(global, options))
     publishState(global, state)
     if (global !== globalThis) publishState(globalThis, state)
     await beginFile(state, undefined)
@@ -139,16 +156,26 @@ const environment: Environment = {
   },
 
   async setupVM(options): Promise<VmEnvironmentReturn> {
-    const state = await startSession(options)
-    const vm = await withBase(state, async () => {
-      const baseEnv = await loadBase(state.session.options.base)
-      if (!baseEnv.setupVM) {
-        throw new TypeError(
-          `netsan: base environment "${state.session.options.base}" does not support the vm pools (it has no setupVM)`,
-        )
-      }
-      return baseEnv.setupVM(options)
-    })
+    let state: WorkerState
+    let baseEnv: Environment
+    try {
+      state = await startSession(options)
+      baseEnv = await baseOf(state)
+    } catch (error) {
+      // The vm pools run Vitest's runner in the tests' realm, out of reach: each file fails here, and the
+      // message is printed once per run, first.
+      const core = await loadCore()
+      if (!isOptionError(core, error)) throw error
+      await warnOnce(`refused-${core.keyOf(error.message)}`, error.message)
+      throw bare(new Error('netsan: the options are invalid (the error is printed above); no test ran'))
+    }
+    if (!baseEnv.setupVM) {
+      state.session.dispose()
+      throw new TypeError(
+        `netsan: base environment "${state.session.options.base}" does not support the vm pools (it has no setupVM)`,
+      )
+    }
+    const vm = await ended(state, baseEnv.setupVM(options))
     const context = vm.getVmContext()
     publishState(context, state)
     publishState(globalThis, state)

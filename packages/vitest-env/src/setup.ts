@@ -10,8 +10,12 @@ import { readState } from './state.ts'
 
 const state = readState()
 
-if (!state) {
-  warnOnce(
+if (state?.refused) {
+  // A bad option, where the environment could not fail the file itself (a custom runner).
+  state.hooksFor = state.refused
+  throw state.refused
+} else if (!state) {
+  await warnOnce(
     'missing-environment',
     `netsan: vitest-environment-netsan/setup is in setupFiles, but the environment is not, so nothing is checked.\n` +
       `Add this line to the test config in vitest.config.ts:\n\n    environment: 'netsan',\n`,

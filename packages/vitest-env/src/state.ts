@@ -17,6 +17,11 @@ export interface WorkerState {
   rootGiven: boolean
   /** The collection (Vitest's file task) netsan's hooks were last registered in (hooks.ts); undefined: never. */
   hooksFor: unknown
+  /**
+   * A bad option: the session is inert, and every file this worker collects fails with this error,
+   * identical in every worker so that Vitest prints it once (index.ts, `refuse`).
+   */
+  refused?: Error
 }
 
 export const STATE_KEY = Symbol.for('vitest-environment-netsan.state.v1')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { KIND_WORDS } from 'netsan'
-import { lineOf, runVitest } from './run-vitest.ts'
+import { framed, lineOf, runVitest } from './run-vitest.ts'
 
 // Configurations the adapter promises: one Vitest run per configuration, on small fixture suites.
 describe('vitest-environment-netsan configurations', () => {
@@ -25,7 +25,7 @@ describe('vitest-environment-netsan configurations', () => {
     const a = shards.find((run) => run.tests.has('a leaks a socket'))!
     const message = a.tests.get('a leaks a socket')!.failureMessages.join('\n')
     assert.match(message, /^LeakError: netsan: test "a leaks a socket" left 1 network resource open/)
-    assert.ok(message.includes(`at ${lineOf('modes', 'a.test.ts', '// LEAK a')}:`), message)
+    assert.ok(framed(message, `at ${lineOf('modes', 'a.test.ts', '// LEAK a')}`), message)
   })
 
   for (const base of ['jsdom', 'happy-dom']) {
@@ -38,7 +38,7 @@ describe('vitest-environment-netsan configurations', () => {
       const message = leak.failureMessages[0]!
       assert.match(message, /^LeakError: netsan: test "dom leaks a socket" left 1 network resource open/)
       assert.ok(message.includes(`✖ ${KIND_WORDS.socket} — `), message)
-      assert.ok(message.includes(`at ${lineOf('dom', 'dom.test.ts', '// LEAK dom-socket')}:`), message)
+      assert.ok(framed(message, `at ${lineOf('dom', 'dom.test.ts', '// LEAK dom-socket')}`), message)
       assert.equal(run.tests.get('dom socket fixed')?.status, 'passed')
       assert.equal(run.tests.get('dom fetch body read')?.status, 'passed')
       if (base === 'jsdom') {

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { KIND_WORDS } from 'netsan'
-import { lineOf, packageDir, runVitest } from './run-vitest.ts'
+import { framed, lineOf, packageDir, runVitest } from './run-vitest.ts'
 
 // Issue 13, "leaks are hidden" and its smaller items, on real Vitest runs of fixtures/hidden.
 const options = (o: unknown) => ({ NETSAN_FIXTURE_OPTIONS: JSON.stringify(o) })
@@ -28,7 +28,7 @@ describe('test.fails: a leak is not the failure the test expects', () => {
       passed,
     )
     assert.ok(passed.includes(`✖ ${KIND_WORDS.socket} — `), passed)
-    assert.ok(passed.includes(`at ${lineOf('hidden', 'fails.test.ts', '// LEAK fails-pass')}:`), passed)
+    assert.ok(framed(passed, `at ${lineOf('hidden', 'fails.test.ts', '// LEAK fails-pass')}`), passed)
 
     const failed = run.tests.get('fails: fails on its own and leaks')?.failureMessages.join('\n') ?? ''
     assert.ok(
@@ -39,7 +39,7 @@ describe('test.fails: a leak is not the failure the test expects', () => {
       failed.includes('(test.fails: the test failed as expected, but a leak is not the failure it expects)'),
       failed,
     )
-    assert.ok(failed.includes(`at ${lineOf('hidden', 'fails.test.ts', '// LEAK fails-fail')}:`), failed)
+    assert.ok(framed(failed, `at ${lineOf('hidden', 'fails.test.ts', '// LEAK fails-fail')}`), failed)
 
     const twin = run.tests.get('fails: passes, no leak')?.failureMessages.join('\n') ?? ''
     assert.match(twin, /Expect test to fail/)
@@ -154,7 +154,7 @@ describe('settle within the runner’s timeouts (settleMs: 3000, tests of 300–
     const timedOut = message('a test that times out keeps its timeout error and gets netsan’s report')
     assert.match(timedOut, /Test timed out in 300ms/)
     assert.ok(timedOut.includes(`${KIND_WORDS.request} — GET ${'http://127.0.0.1:'}`), timedOut)
-    assert.ok(timedOut.includes(`${lineOf('hidden', 'timeout.test.ts', '// LEAK timeout-hang')}:`), timedOut)
+    assert.ok(framed(timedOut, `${lineOf('hidden', 'timeout.test.ts', '// LEAK timeout-hang')}`), timedOut)
 
     const twin = run.tests.get('timeout: a socket destroyed 150 ms after the test ends is not a leak')
     assert.equal(twin?.status, 'passed', twin?.failureMessages.join('\n'))

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { KIND_WORDS, type LeakKind } from 'netsan'
-import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+import { framed, lineOf, runVitest, type VitestRun } from './run-vitest.ts'
 
 // One Vitest run over the whole suite; every assertion below reads its results.
 let run: VitestRun
@@ -41,7 +41,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
         new RegExp(`^LeakError: netsan: test "${kind} leaks" left 1 network resource open`),
       )
       assert.ok(message.includes(`✖ ${KIND_WORDS[kind]} — `), message)
-      assert.ok(message.includes(`at ${lineOf('kinds', `${kind}.test.ts`, `// LEAK ${kind}`)}:`), message)
+      assert.ok(framed(message, `at ${lineOf('kinds', `${kind}.test.ts`, `// LEAK ${kind}`)}`), message)
       assert.ok(message.includes('fix: '), message)
       assert.equal(run.tests.get(`${kind} fixed`)?.status, 'passed')
     })
@@ -61,12 +61,12 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     const body = run.tests.get('undici small body leaks')?.failureMessages[0] ?? ''
     assert.ok(body.includes(`✖ ${KIND_WORDS.body} — GET http://127.0.0.1:`), body)
     assert.ok(body.includes('→ 200, body never read (buffered whole)'), body)
-    assert.ok(body.includes(`at statusOf (${lineOf('kinds', 'app-client.ts', '// LEAK app body')}:`), body)
+    assert.ok(framed(body, `at statusOf (${lineOf('kinds', 'app-client.ts', '// LEAK app body')}`), body)
     assert.equal(run.tests.get('undici small body fixed')?.status, 'passed')
     const ws = run.tests.get('undici websocket leaks')?.failureMessages[0] ?? ''
     assert.ok(ws.includes(`✖ ${KIND_WORDS.websocket} — ws://127.0.0.1:`), ws)
     assert.ok(ws.includes('(open)'), ws)
-    assert.ok(ws.includes(`${lineOf('kinds', 'undici.test.ts', '// LEAK undici websocket')}:`), ws)
+    assert.ok(framed(ws, `${lineOf('kinds', 'undici.test.ts', '// LEAK undici websocket')}`), ws)
     assert.equal(run.tests.get('undici websocket fixed')?.status, 'passed')
   })
 
@@ -75,7 +75,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     assert.match(ws, /^LeakError: netsan: test "global websocket leaks" left 1 network resource open/)
     assert.ok(ws.includes(`✖ ${KIND_WORDS.websocket} — ws://127.0.0.1:`), ws)
     assert.ok(ws.includes('(open)'), ws)
-    assert.ok(ws.includes(`at ${lineOf('kinds', 'websocket.test.ts', '// LEAK global websocket')}:`), ws)
+    assert.ok(framed(ws, `at ${lineOf('kinds', 'websocket.test.ts', '// LEAK global websocket')}`), ws)
     assert.equal(run.tests.get('global websocket fixed')?.status, 'passed')
   })
 
@@ -89,7 +89,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     )
     assert.ok(file.message.includes(`✖ ${KIND_WORDS.idle} — `), file.message)
     assert.ok(
-      file.message.includes(`${lineOf('kinds', 'filelevel.test.ts', '// LEAK filelevel')}:`),
+      framed(file.message, `${lineOf('kinds', 'filelevel.test.ts', '// LEAK filelevel')}`),
       file.message,
     )
     assert.ok(file.message.includes('opened in: uses the file agent'), file.message)

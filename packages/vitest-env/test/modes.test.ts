@@ -36,7 +36,9 @@ describe('vitest-environment-netsan modes and configurations', () => {
     const run = await runVitest('modes', { env: options({ setleMs: 5 }) })
     assert.notEqual(run.code, 0)
     assert.ok(
-      run.output.includes('netsan: unknown option "setleMs"; known options: mode, kinds, settleMs'),
+      run.output.includes(
+        'netsan: unknown option "setleMs" (received 5; did you mean "settleMs"?); known options: mode, kinds, settleMs',
+      ),
       run.output,
     )
     assert.ok(![...run.tests.values()].some((t) => t.status === 'passed'), 'no test may run')

@@ -31,11 +31,13 @@ export interface VitestRun {
 
 /**
  * Runs real Vitest on a fixture suite: one process, JSON results written to a temp file, the
- * default reporter's output captured. Killed by its PID (and only it) if it outlives `timeoutMs`.
+ * default reporter's output captured (stdout and stderr into one file, in the order they were written).
+ * Killed by its PID (and only it) if it outlives `timeoutMs`. An `env` value `undefined` removes the variable
+ * (`NO_COLOR: undefined` to let colours through).
  */
 export async function runVitest(
   suite: string,
-  options: { env?: Record<string, string>; args?: string[]; timeoutMs?: number } = {},
+  options: { env?: Record<string, string | undefined>; args?: string[]; timeoutMs?: number } = {},
 ): Promise<VitestRun> {
   const root = path.join(packageDir, 'fixtures', suite)
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-vitest-e2e-'))
@@ -44,6 +46,8 @@ export async function runVitest(
   for (const key of Object.keys(env))
     if (key.startsWith('NETSAN') || key.startsWith('VITEST')) delete env[key]
   Object.assign(env, options.env)
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
+  const log = fs.openSync(path.join(tmp, 'output.txt'), 'w')
   const started = performance.now()
   const child = spawn(
     process.execPath,
@@ -57,16 +61,15 @@ export async function runVitest(
       `--outputFile.json=${outputFile}`,
       ...(options.args ?? []),
     ],
-    { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: repo, env, stdio: ['ignore', log, log] },
   )
-  let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
   const timer = setTimeout(() => {
     if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
   }, options.timeoutMs ?? 120_000)
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
   clearTimeout(timer)
+  fs.closeSync(log)
+  const output = fs.readFileSync(path.join(tmp, 'output.txt'), 'utf8')
   const ms = performance.now() - started
   const files = new Map<string, FileResult>()
   const tests = new Map<string, AssertionResult & { file: string }>()
@@ -89,4 +92,9 @@ export function lineOf(suite: string, file: string, marker: string): string {
   const i = lines.findIndex((l) => l.includes(marker))
   if (i === -1) throw new Error(`marker ${marker} not found in ${file}`)
   return `${file}:${i + 1}`
+}
+
+/** The report prints a frame at `file:line` (and no more digits: line 7 is not line 70). */
+export function framed(text: string, where: string): boolean {
+  return new RegExp(`${where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\d)`).test(text)
 }
