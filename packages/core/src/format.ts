@@ -1,4 +1,4 @@
-import { KIND_WORDS } from './kinds.ts'
+import { isNetworkKind, KIND_WORDS } from './kinds.ts'
 import { redactText } from './redact.ts'
 import type { Leak, Suppressed } from './types.ts'
 
@@ -48,9 +48,9 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
 export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOptions = {}): string {
   const c = options.colors ?? plain
   const total = leaks.reduce((n, l) => n + l.count, 0)
-  const lines = [
-    c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, 'network resource')} open`),
-  ]
+  // Handle kinds (timers, child processes…) are resources, not network resources.
+  const what = leaks.every((l) => isNetworkKind(l.kind)) ? 'network resource' : 'resource'
+  const lines = [c.bold(`netsan: ${subject.type} "${subject.name}" left ${plural(total, what)} open`)]
   if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')
