@@ -14,6 +14,8 @@ export { BASELINE_SCHEMA, buildBaseline, parseBaseline, readBaseline } from './b
 export { CHURN_MAX_REQUESTS_PER_CONNECTION, checkChurn } from './churn.ts'
 export type { ErrorCode } from './errors.ts'
 export { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
+export type { DiagnoseOptions, ExitReport, ExitWatch } from './exit.ts'
+export { exitWatch } from './exit.ts'
 export type { Colors, FormatOptions, Subject } from './format.ts'
 export { formatLeaks, formatSuppressed, mergeLeaks } from './format.ts'
 export { FIXES, KIND_WORDS } from './kinds.ts'

@@ -1,6 +1,7 @@
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment'
 import type { Circus } from '@jest/types'
 import { createSession, type Outcome, resolveOptions, type Scope, type Session } from 'netsan'
+import { exitDiagnosis } from './exit.ts'
 import { forJest } from './jest-error.ts'
 import { fileName, rawOptions } from './options.ts'
 import { attachSandbox } from './sandbox.ts'
@@ -29,6 +30,7 @@ export class JestLifecycle {
   private fileScope: Scope | undefined
   private readonly tests = new Map<TestEntry, Scope>()
   private detach: (() => void) | undefined
+  private exit: ReturnType<typeof exitDiagnosis> | undefined
   private root = ''
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
@@ -43,6 +45,8 @@ export class JestLifecycle {
     this.session = session
     this.root = root
     if (!session.engine) return
+    this.exit = exitDiagnosis(this.config, session)
+    this.exit.fileStarted()
     this.detach = attachSandbox(session, sandbox)
     this.fileScope = session.startFile(fileName(session.options.root, this.context))
   }
@@ -144,6 +148,7 @@ export class JestLifecycle {
     } finally {
       this.detach?.()
       session.dispose()
+      this.exit?.fileEnded()
     }
   }
 }

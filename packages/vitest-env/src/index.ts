@@ -2,6 +2,7 @@ import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect } from './collect.ts'
 import { loadCore, ownDirectories } from './core.ts'
+import { diagnoseExit, exitBaseline } from './exit.ts'
 import { reportOutcome, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
@@ -60,8 +61,12 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
   if (state.hooksFor === undefined) hooksMissing(state, why)
-  // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
-  reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
+  try {
+    // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
+    reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
+  } finally {
+    diagnoseExit(state)
+  }
 }
 
 async function withBase<T>(state: WorkerState, start: () => Promise<T>): Promise<T> {
@@ -84,6 +89,7 @@ const environment: Environment = {
     )
     publishState(global, state)
     if (global !== globalThis) publishState(globalThis, state)
+    exitBaseline(state)
     await beginFile(state, undefined)
     const unhook = await registerOnCollect(state)
     return {
@@ -115,6 +121,7 @@ const environment: Environment = {
     const context = vm.getVmContext()
     publishState(context, state)
     publishState(globalThis, state)
+    exitBaseline(state)
     // The tests' realm: netsan's trackers patch its globals (fetch, WebSocket) too, and a copy of
     // netsan loaded inside it finds this engine.
     const engine = state.session.engine

@@ -37,6 +37,8 @@ export interface HandleInit {
 
 export interface HandleRecord {
   resource: Resource
+  /** The scope that was current when it was created (a test, its file, or the run), for the exit diagnosis. */
+  createdIn: Scope
   isDone: () => boolean
   keepsAlive: () => boolean
 }
@@ -60,19 +62,20 @@ export class HandleLedger {
   add(init: HandleInit): HandleRecord {
     const site = init.site
     const creator = directCreator(site)
+    const owner = init.owner ?? this.engine.current()
     const resource = new Resource({
       kind: init.kind,
       // What a library opened for itself (a pool's timer, a logger's file) is judged at the file end.
       checkAt: creator?.kind === 'user' ? 'test' : 'file',
       site,
-      owner: init.owner ?? this.engine.current(),
+      owner,
       describe: init.describe,
       isOpen: init.isOpen,
       whenClosed: init.whenClosed,
       close: init.close,
       fix: init.fix,
     })
-    const record = { resource, isDone: init.isDone, keepsAlive: init.keepsAlive }
+    const record = { resource, createdIn: owner, isDone: init.isDone, keepsAlive: init.keepsAlive }
     this.records.add(record)
     if (++this.added % SWEEP_EVERY === 0) this.sweep()
     return record
