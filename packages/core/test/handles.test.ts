@@ -5,6 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, mock, test } from 'node:test'
 import { setInterval as timersSetInterval } from 'node:timers'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { Worker } from 'node:worker_threads'
 import { allowLeaks, resolveOptions, track } from '../src/index.ts'
 import { assertCreatedAt, only, ROOT } from './helpers.ts'
@@ -347,5 +349,24 @@ describe('installation', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })
     assert.equal(r.status, 0, r.stderr)
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { added: [], same: true })
+  })
+})
+
+describe('file, left to the garbage collector', () => {
+  test('a FileHandle collected without close() is still a leak, and netsan does not keep it alive', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    const scope = track(HANDLES)
+    const probe = await (async () => {
+      const handle = await fs.promises.open(path.join(dir, 'data.txt')) // MARK:gc-handle
+      return new WeakRef(handle)
+    })()
+    await sleep(5)
+    gc()
+    await sleep(5)
+    assert.equal(probe.deref(), undefined, 'collected: netsan holds no strong reference')
+    const leak = only(await scope.end(), 'file')
+    assert.match(leak.description, /never closed \(Node closed it when it was garbage-collected\)$/)
+    assertCreatedAt(leak, import.meta.url, 'MARK:gc-handle')
   })
 })

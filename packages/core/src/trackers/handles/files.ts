@@ -129,24 +129,27 @@ export function installFileTracker(engine: Engine, ledger: HandleLedger): () => 
   )
 
   const trackHandle = (handle: FileHandle, path: unknown, site: Site, owner: Scope) => {
+    // Held weakly: Node closes a FileHandle that is collected (with a warning); netsan must not keep it
+    // from that. Its 'close' event (no default behaviour) says it was closed by code; collected without
+    // it, it was left to the garbage collector: a leak all the same.
     const ref = new WeakRef(handle)
     const fd = handle.fd
-    const isOpen = () => {
-      const h = ref.deref()
-      return h !== undefined && h.fd !== -1
-    }
-    ledger.add({
+    let closed = false
+    ;(handle as unknown as NodeJS.EventEmitter).once('close', () => {
+      closed = true
+    })
+    const record = ledger.add({
       kind: 'file',
       site,
       owner: owner.live(),
-      describe: () => `FileHandle of ${JSON.stringify(pathOf(path))} (fd ${fd}), never closed`,
-      isOpen,
-      isDone: () => !isOpen(),
+      describe: () =>
+        `FileHandle of ${JSON.stringify(pathOf(path))} (fd ${fd}), never closed${ref.deref() ? '' : ' (Node closed it when it was garbage-collected)'}`,
+      isOpen: () => !closed,
+      isDone: () => closed || (ref.deref() === undefined && record.resource.reported),
       keepsAlive: () => false,
-      // FileHandle emits 'close' (no default behaviour): one listener, only while a scope waits.
       whenClosed: (done) => {
         const h = ref.deref()
-        if (h && h.fd !== -1) (h as unknown as NodeJS.EventEmitter).once('close', () => done())
+        if (h && !closed) (h as unknown as NodeJS.EventEmitter).once('close', () => done())
         else done()
       },
       close: () => {
