@@ -13,7 +13,7 @@ import { redactText } from './redact.ts'
 import type { Scope } from './scope.ts'
 import { toLeak } from './scope.ts'
 import { handleLedger } from './trackers/handles/index.ts'
-import type { HandleRecord } from './trackers/handles/ledger.ts'
+import type { HandleResource } from './trackers/handles/ledger.ts'
 import type { HandleKind, LeakKind } from './types.ts'
 
 // Node's names (process.getActiveResourcesInfo()) for handles that keep a process alive, and the kind
@@ -107,7 +107,7 @@ export class ExitWatch {
   diagnose(options: DiagnoseOptions): ExitReport {
     const ledger = handleLedger(getEngine())
     const only = options.only ? new Set<LeakKind>(options.only) : undefined
-    const recorded = (ledger?.alive() ?? []).filter((r) => !only || only.has(r.resource.kind))
+    const recorded = (ledger?.alive() ?? []).filter((r) => !only || only.has(r.kind))
     const unrecorded = this.unrecorded(options, only)
     if (recorded.length === 0 && unrecorded.length === 0) return { text: undefined, closed: 0 }
     const c = options.colors ?? plain
@@ -127,7 +127,7 @@ export class ExitWatch {
     if (options.cleanup) {
       for (const record of recorded) {
         try {
-          record.resource.close?.()
+          record.close?.()
           closed++
         } catch {}
       }
@@ -171,8 +171,8 @@ const GRACE_MS = 100
 
 const plain: Colors = { bold: (s) => s, red: (s) => s, dim: (s) => s, cyan: (s) => s, yellow: (s) => s }
 
-function block(record: HandleRecord, options: DiagnoseOptions, c: Colors): string[] {
-  const leak = toLeak(record.resource, options.root, record.createdIn.name)
+function block(record: HandleResource, options: DiagnoseOptions, c: Colors): string[] {
+  const leak = toLeak(record, options.root, record.createdIn.name)
   const lines = [`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])} — ${leak.description}`]
   if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
   for (const frame of leak.stack) lines.push(c.dim(`      ${frame}`))

@@ -39,38 +39,42 @@ export function installChildTracker(_engine: Engine, ledger: HandleLedger): () =
     const site = handleSite()
     if (!site) return
     const ref = new WeakRef(child)
-    ledger.add({
-      kind: 'child',
+    ledger.add(
+      {
+        kind: 'child',
+        describe: () => {
+          const c = ref.deref()
+          return c ? `${commandOf(c)} (pid ${c.pid ?? '?'}), still running` : 'child process'
+        },
+        isOpen: () => {
+          const c = ref.deref()
+          return c !== undefined && running(c)
+        },
+        isDone: () => {
+          const c = ref.deref()
+          return c === undefined || !running(c)
+        },
+        keepsAlive: () => {
+          const c = ref.deref() as
+            | (ChildProcess & { _handle?: { hasRef?: () => boolean } | null })
+            | undefined
+          return c !== undefined && running(c) && (c._handle?.hasRef?.() ?? true)
+        },
+        whenClosed: (done) => {
+          const c = ref.deref()
+          if (!c || !running(c)) done()
+          else c.once('exit', () => done())
+        },
+        close: () => {
+          const c = ref.deref()
+          if (!c || !running(c)) return
+          c.kill()
+          realSetTimeout(() => {
+            if (running(c)) c.kill('SIGKILL')
+          }, KILL_GRACE_MS).unref()
+        },
+      },
       site,
-      describe: () => {
-        const c = ref.deref()
-        return c ? `${commandOf(c)} (pid ${c.pid ?? '?'}), still running` : 'child process'
-      },
-      isOpen: () => {
-        const c = ref.deref()
-        return c !== undefined && running(c)
-      },
-      isDone: () => {
-        const c = ref.deref()
-        return c === undefined || !running(c)
-      },
-      keepsAlive: () => {
-        const c = ref.deref() as (ChildProcess & { _handle?: { hasRef?: () => boolean } | null }) | undefined
-        return c !== undefined && running(c) && (c._handle?.hasRef?.() ?? true)
-      },
-      whenClosed: (done) => {
-        const c = ref.deref()
-        if (!c || !running(c)) done()
-        else c.once('exit', () => done())
-      },
-      close: () => {
-        const c = ref.deref()
-        if (!c || !running(c)) return
-        c.kill()
-        realSetTimeout(() => {
-          if (running(c)) c.kill('SIGKILL')
-        }, KILL_GRACE_MS).unref()
-      },
-    })
+    )
   })
 }

@@ -2,11 +2,13 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Engine } from '../../engine.ts'
 import type { Scope } from '../../scope.ts'
 import type { Site } from '../../stack.ts'
-import type { HandleLedger, HandleRecord } from './ledger.ts'
-import { handleSite } from './ledger.ts'
+import type { HandleKind } from '../../types.ts'
+import type { HandleLedger, HandleResource, HandleSpec } from './ledger.ts'
+import { siteOfHandle } from './ledger.ts'
 import { Patches } from './patch.ts'
 
 const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
+const fs = process.getBuiltinModule('node:fs')
 
 function pathOf(value: unknown): string {
   if (typeof value === 'string') return value
@@ -15,72 +17,133 @@ function pathOf(value: unknown): string {
   return String(value)
 }
 
-// Node's file streams open and close their descriptor through the fs module, on a later tick.
-const STREAMS = 'node:internal/fs/streams'
 const STREAM_FIX = 'read the stream to its end, or call stream.destroy() when done'
+
+/** The descriptors opened through fs.open/openSync and not closed yet, by number. */
+type OpenFds = Map<number, FdSpec>
+
+/** A descriptor from fs.open/fs.openSync: open until fs.close/fs.closeSync closes its number. */
+class FdSpec implements HandleSpec {
+  readonly kind: HandleKind = 'file'
+  record: HandleResource | undefined
+  waiting: (() => void)[] | undefined
+  private readonly fds: OpenFds
+  private readonly fd: number
+  private readonly path: unknown
+  private readonly stream: boolean
+  constructor(fds: OpenFds, fd: number, path: unknown, stream: boolean) {
+    this.fds = fds
+    this.fd = fd
+    this.path = path
+    this.stream = stream
+  }
+  describe(): string {
+    return `${this.stream ? 'file stream of ' : ''}${JSON.stringify(pathOf(this.path))} (fd ${this.fd}), never closed`
+  }
+  isOpen(): boolean {
+    return this.fds.get(this.fd) === this
+  }
+  isDone(): boolean {
+    return !this.isOpen()
+  }
+  keepsAlive(): boolean {
+    return false
+  }
+  whenClosed(done: () => void): void {
+    if (this.isOpen()) (this.waiting ??= []).push(done)
+    else done()
+  }
+  close(): void {
+    if (this.isOpen()) fs.close(this.fd, () => {})
+  }
+  fix(): string | undefined {
+    return this.stream ? STREAM_FIX : undefined
+  }
+}
+
+/**
+ * A FileHandle from fs.promises.open, held weakly: Node closes a FileHandle that is collected (with a
+ * warning), and netsan must not keep it from that. Its 'close' event (no default behaviour) says it
+ * was closed by code; collected without it, it was left to the garbage collector: a leak all the same.
+ */
+class FileHandleSpec implements HandleSpec {
+  readonly kind: HandleKind = 'file'
+  record: HandleResource | undefined
+  closed = false
+  private readonly ref: WeakRef<FileHandle>
+  private readonly fd: number
+  private readonly path: unknown
+  constructor(handle: FileHandle, path: unknown) {
+    this.path = path
+    this.ref = new WeakRef(handle)
+    this.fd = handle.fd
+    ;(handle as unknown as NodeJS.EventEmitter).once('close', () => {
+      this.closed = true
+    })
+  }
+  describe(): string {
+    const gc = this.ref.deref() ? '' : ' (Node closed it when it was garbage-collected)'
+    return `FileHandle of ${JSON.stringify(pathOf(this.path))} (fd ${this.fd}), never closed${gc}`
+  }
+  isOpen(): boolean {
+    return !this.closed
+  }
+  isDone(): boolean {
+    return this.closed || (this.ref.deref() === undefined && this.record?.reported === true)
+  }
+  keepsAlive(): boolean {
+    return false
+  }
+  whenClosed(done: () => void): void {
+    const handle = this.ref.deref()
+    if (handle && !this.closed) (handle as unknown as NodeJS.EventEmitter).once('close', () => done())
+    else done()
+  }
+  close(): void {
+    this.ref
+      .deref()
+      ?.close()
+      .catch(() => {})
+  }
+}
 
 /**
  * `file`: a descriptor from `fs.open`/`fs.openSync` (file streams included) or a `FileHandle` from
  * `fs.promises.open` not closed when its scope ends. Descriptors are forgotten when `fs.close`/
- * `fs.closeSync` closes them; a FileHandle is held weakly (Node closes one that is collected).
+ * `fs.closeSync` closes them.
  */
 export function installFileTracker(engine: Engine, ledger: HandleLedger): () => void {
-  const fs = process.getBuiltinModule('node:fs')
-  const fds = new Map<number, { record: HandleRecord; waiting: (() => void)[] }>()
+  const fds: OpenFds = new Map()
   const patches = new Patches()
 
-  // A file stream opens its descriptor with no user frame on the stack: the site of the
-  // createReadStream()/createWriteStream() call travels to that open in the async context.
+  // A file stream opens its descriptor on a later tick, with no user frame on the stack: the site of the
+  // createReadStream()/createWriteStream() call travels to that open in the async context (nothing else
+  // opens a file in it: the caller's own code after the call runs outside).
   const streamCalls = new AsyncLocalStorage<Site>()
-  const streamSites = new WeakSet<Site>()
   const createStream = patches.wrapper(
     (original) =>
       function (this: unknown, ...args: unknown[]) {
-        const site = handleSite()
-        if (!site) return Reflect.apply(original, this, args)
-        return streamCalls.run(site, () => Reflect.apply(original, this, args))
+        return streamCalls.run(siteOfHandle(), () => Reflect.apply(original, this, args))
       },
   )
-  const siteOfOpen = (): Site | undefined => {
-    const site = handleSite()
-    if (!site || !site.files().some((f) => f.file === STREAMS)) return site
-    const call = streamCalls.getStore()
-    if (call) streamSites.add(call)
-    return call ?? site
-  }
 
-  const trackFd = (fd: number, path: unknown, site: Site, owner: Scope | undefined) => {
+  const trackFd = (fd: number, path: unknown, site: Site, stream: boolean, owner: Scope | undefined) => {
     if (!Number.isInteger(fd) || fd < 0) return
-    const entry = { record: undefined as unknown as HandleRecord, waiting: [] as (() => void)[] }
-    const stream = streamSites.has(site)
-    entry.record = ledger.add({
-      kind: 'file',
-      site,
-      owner: owner?.live(),
-      describe: () =>
-        `${stream ? 'file stream of ' : ''}${JSON.stringify(pathOf(path))} (fd ${fd}), never closed`,
-      isOpen: () => fds.get(fd) === entry,
-      isDone: () => fds.get(fd) !== entry,
-      keepsAlive: () => false,
-      whenClosed: (done) => (fds.get(fd) === entry ? entry.waiting.push(done) : done()),
-      close: () => {
-        if (fds.get(fd) === entry) fs.close(fd, () => {})
-      },
-      fix: stream ? STREAM_FIX : undefined,
-    })
     // A number reused: the descriptor it stood for was closed where netsan could not see it.
     const stale = fds.get(fd)
-    if (stale) ledger.done(stale.record)
-    fds.set(fd, entry)
+    if (stale?.record) ledger.done(stale.record)
+    const spec = new FdSpec(fds, fd, path, stream)
+    fds.set(fd, spec)
+    spec.record = ledger.add(spec, site, owner?.live())
   }
 
   const closed = (fd: unknown) => {
     if (typeof fd !== 'number') return
-    const entry = fds.get(fd)
-    if (!entry) return
+    const spec = fds.get(fd)
+    if (!spec) return
     fds.delete(fd)
-    ledger.done(entry.record)
-    for (const done of entry.waiting.splice(0)) done()
+    if (spec.record) ledger.done(spec.record)
+    for (const done of spec.waiting?.splice(0) ?? []) done()
   }
 
   const openSync = patches.wrapper(
@@ -88,8 +151,7 @@ export function installFileTracker(engine: Engine, ledger: HandleLedger): () => 
       function (this: unknown, ...args: unknown[]) {
         const fd = Reflect.apply(original, this, args) as number
         try {
-          const site = handleSite()
-          if (site) trackFd(fd, args[0], site, undefined)
+          trackFd(fd, args[0], siteOfHandle(), false, undefined)
         } catch {}
         return fd
       },
@@ -100,13 +162,14 @@ export function installFileTracker(engine: Engine, ledger: HandleLedger): () => 
       function (this: unknown, ...args: unknown[]) {
         const last = args.length - 1
         const callback = args[last]
-        const site = typeof callback === 'function' ? siteOfOpen() : undefined
-        if (site) {
+        if (typeof callback === 'function') {
+          const streamSite = streamCalls.getStore()
+          const site = streamSite ?? siteOfHandle()
           const owner = engine.current()
           args[last] = function (this: unknown, error: unknown, fd: number) {
             if (!error) {
               try {
-                trackFd(fd, args[0], site, owner)
+                trackFd(fd, args[0], site, streamSite !== undefined, owner)
               } catch {}
             }
             // biome-ignore lint/complexity/noArguments: the callback gets exactly what Node passed
@@ -128,49 +191,16 @@ export function installFileTracker(engine: Engine, ledger: HandleLedger): () => 
       },
   )
 
-  const trackHandle = (handle: FileHandle, path: unknown, site: Site, owner: Scope) => {
-    // Held weakly: Node closes a FileHandle that is collected (with a warning); netsan must not keep it
-    // from that. Its 'close' event (no default behaviour) says it was closed by code; collected without
-    // it, it was left to the garbage collector: a leak all the same.
-    const ref = new WeakRef(handle)
-    const fd = handle.fd
-    let closed = false
-    ;(handle as unknown as NodeJS.EventEmitter).once('close', () => {
-      closed = true
-    })
-    const record = ledger.add({
-      kind: 'file',
-      site,
-      owner: owner.live(),
-      describe: () =>
-        `FileHandle of ${JSON.stringify(pathOf(path))} (fd ${fd}), never closed${ref.deref() ? '' : ' (Node closed it when it was garbage-collected)'}`,
-      isOpen: () => !closed,
-      isDone: () => closed || (ref.deref() === undefined && record.resource.reported),
-      keepsAlive: () => false,
-      whenClosed: (done) => {
-        const h = ref.deref()
-        if (h && !closed) (h as unknown as NodeJS.EventEmitter).once('close', () => done())
-        else done()
-      },
-      close: () => {
-        ref
-          .deref()
-          ?.close()
-          .catch(() => {})
-      },
-    })
-  }
-
   const openHandle = patches.wrapper(
     (original) =>
       function (this: unknown, ...args: unknown[]) {
         const promise = Reflect.apply(original, this, args) as Promise<FileHandle>
-        const site = handleSite()
-        if (!site) return promise
+        const site = siteOfHandle()
         const owner = engine.current()
         return promise.then((handle) => {
           try {
-            trackHandle(handle, args[0], site, owner)
+            const spec = new FileHandleSpec(handle, args[0])
+            spec.record = ledger.add(spec, site, owner.live())
           } catch {}
           return handle
         })

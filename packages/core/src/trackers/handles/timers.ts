@@ -1,6 +1,7 @@
 import type { Engine } from '../../engine.ts'
-import type { HandleLedger, HandleRecord } from './ledger.ts'
-import { handleSite } from './ledger.ts'
+import type { HandleKind } from '../../types.ts'
+import type { HandleLedger, HandleResource, HandleSpec } from './ledger.ts'
+import { siteOfHandle } from './ledger.ts'
 import { Patches, type Wrap } from './patch.ts'
 
 // Node's own functions, for netsan's checks: a test's fake timers never reach them, and netsan's
@@ -17,27 +18,8 @@ interface NodeTimer {
   _idleStart?: number
   _idleTimeout?: number
   _repeat?: number | null
-  _onTimeout?: Function
-  _onImmediate?: Function
   hasRef?: () => boolean
 }
-
-/**
- * One tracked timer, or a chain of them: a timeout or immediate that arms the next one from its own
- * callback (a polling loop, a retry) is one resource that follows the chain, created where user code
- * started it. Holds the current timer weakly: a timer that fired and was dropped is collected.
- */
-interface TimerState {
-  type: TimerType
-  current: WeakRef<NodeTimer>
-  /** performance.now() − the timer's _idleStart: Node's loop clock, in netsan's. */
-  clockOffset: number
-  fn: string
-  rearms: number
-  record: HandleRecord | undefined
-}
-
-const states = new WeakMap<object, TimerState>()
 
 function pending(timer: NodeTimer | undefined): timer is NodeTimer {
   return timer !== undefined && timer._destroyed !== true
@@ -45,33 +27,6 @@ function pending(timer: NodeTimer | undefined): timer is NodeTimer {
 
 function refed(timer: NodeTimer): boolean {
   return typeof timer.hasRef === 'function' ? timer.hasRef() : true
-}
-
-/** Milliseconds until a timeout fires (0 for an immediate). */
-function dueIn(state: TimerState, timer: NodeTimer): number {
-  if (state.type === 'setImmediate') return 0
-  const start = timer._idleStart
-  const after = timer._idleTimeout
-  if (typeof start !== 'number' || typeof after !== 'number' || after < 0) return 0
-  return Math.max(0, start + after + state.clockOffset - performance.now())
-}
-
-function describe(state: TimerState): string {
-  const timer = state.current.deref()
-  const call = `${state.type}(${state.fn}${state.type === 'setImmediate' ? '' : `, ${delayOf(state, timer)} ms`})`
-  const chain =
-    state.rearms > 0
-      ? `, re-armed ${state.rearms} time${state.rearms === 1 ? '' : 's'} from its own callback`
-      : ''
-  if (state.type === 'setInterval') return `${call}${chain}, never cleared`
-  if (!timer) return `${call}${chain}`
-  const due = state.type === 'setTimeout' ? ` (due in ${formatMs(dueIn(state, timer))})` : ''
-  return `${call}${chain}, still pending${due}`
-}
-
-function delayOf(state: TimerState, timer: NodeTimer | undefined): number | string {
-  const ms = state.type === 'setInterval' ? timer?._repeat : timer?._idleTimeout
-  return typeof ms === 'number' && ms >= 0 ? ms : '?'
 }
 
 function formatMs(ms: number): string {
@@ -88,6 +43,100 @@ const CHAIN_FIX =
   'stop the loop: keep the handle of each re-armed timer and clear it when done (afterEach), or check a stop flag in the callback'
 
 /**
+ * One tracked timer, or a chain of them: a timeout or immediate that arms the next one from its own
+ * callback (a polling loop, a retry) is one resource that follows the chain, created where user code
+ * started it. Holds the current timer weakly: a timer that fired and was dropped is collected.
+ */
+class TimerSpec implements HandleSpec {
+  readonly kind: HandleKind = 'timer'
+  type: TimerType
+  current: WeakRef<NodeTimer>
+  /** performance.now() − the timer's _idleStart: Node's loop clock, in netsan's. */
+  clockOffset: number
+  rearms = 0
+  record: HandleResource | undefined
+  private readonly fn: string
+  private readonly engine: Engine
+
+  constructor(engine: Engine, type: TimerType, timer: NodeTimer, fn: string, now: number) {
+    this.engine = engine
+    this.type = type
+    this.current = new WeakRef(timer)
+    this.clockOffset = now - (timer._idleStart ?? now)
+    this.fn = fn
+  }
+
+  /** The callback of the current timer armed `timer`: the chain goes on with it. */
+  follow(type: TimerType, timer: NodeTimer, now: number): void {
+    this.type = type
+    this.current = new WeakRef(timer)
+    this.clockOffset = now - (timer._idleStart ?? now)
+    this.rearms++
+  }
+
+  /** Milliseconds until a timeout fires (0 for an immediate). */
+  private dueIn(timer: NodeTimer): number {
+    if (this.type === 'setImmediate') return 0
+    const start = timer._idleStart
+    const after = timer._idleTimeout
+    if (typeof start !== 'number' || typeof after !== 'number' || after < 0) return 0
+    return Math.max(0, start + after + this.clockOffset - performance.now())
+  }
+
+  describe(): string {
+    const timer = this.current.deref()
+    const ms = this.type === 'setInterval' ? timer?._repeat : timer?._idleTimeout
+    const delay = typeof ms === 'number' && ms >= 0 ? ms : '?'
+    const call = `${this.type}(${this.fn}${this.type === 'setImmediate' ? '' : `, ${delay} ms`})`
+    const n = this.rearms
+    const chain = n > 0 ? `, re-armed ${n} time${n === 1 ? '' : 's'} from its own callback` : ''
+    if (this.type === 'setInterval') return `${call}${chain}, never cleared`
+    if (!timer) return `${call}${chain}`
+    const due = this.type === 'setTimeout' ? ` (due in ${formatMs(this.dueIn(timer))})` : ''
+    return `${call}${chain}, still pending${due}`
+  }
+
+  isOpen(): boolean {
+    const t = this.current.deref()
+    return pending(t) && refed(t)
+  }
+
+  isDone(): boolean {
+    return !pending(this.current.deref())
+  }
+
+  keepsAlive(): boolean {
+    return this.isOpen()
+  }
+
+  /** Waits for a timeout due within the settle window to fire (a chain: for its last link). */
+  whenClosed(done: () => void): void {
+    const horizon = performance.now() + this.engine.options.settleMs + 20
+    const check = () => {
+      const t = this.current.deref()
+      if (!pending(t)) return done()
+      if (this.type === 'setInterval' || performance.now() > horizon) return
+      if (this.type === 'setImmediate') realSetImmediate(check)
+      else realSetTimeout(check, Math.max(1, this.dueIn(t) + 1)).unref()
+    }
+    check()
+  }
+
+  close(): void {
+    const t = this.current.deref()
+    if (!pending(t)) return
+    if (this.type === 'setImmediate') timers.clearImmediate(t as never)
+    else timers.clearTimeout(t as never)
+  }
+
+  fix(): string {
+    return this.rearms > 0 ? CHAIN_FIX : FIX[this.type]
+  }
+}
+
+const specs = new WeakMap<object, TimerSpec>()
+
+/**
  * `timer`: intervals never cleared; timeouts and immediates still pending when their scope ends, after
  * the settle wait (which waits for those due within settleMs). An unref'd timer is not a leak until
  * it is ref()'d again. Timers come from the realm's global functions and node:timers, wrapped; a fake
@@ -99,62 +148,22 @@ export function installTimerTracker(engine: Engine, ledger: HandleLedger): () =>
     const now = performance.now()
     // Armed from the callback of a tracked timeout or immediate: the same chain.
     const running = executionAsyncResource() as NodeTimer
-    const parent = states.get(running)
-    if (parent && parent.type !== 'setInterval' && parent.current.deref() === running && parent.record) {
-      if (ledger.records.has(parent.record)) {
-        parent.type = type
-        parent.current = new WeakRef(timer)
-        parent.clockOffset = now - (timer._idleStart ?? now)
-        parent.rearms++
-        states.set(timer, parent)
-        return
-      }
+    const parent = specs.get(running)
+    if (
+      parent?.record &&
+      parent.type !== 'setInterval' &&
+      parent.current.deref() === running &&
+      ledger.records.has(parent.record) &&
+      !parent.record.byRunner()
+    ) {
+      parent.follow(type, timer, now)
+      specs.set(timer, parent)
+      return
     }
-    const site = handleSite()
-    if (!site) return
-    const state: TimerState = {
-      type,
-      current: new WeakRef(timer),
-      clockOffset: now - (timer._idleStart ?? now),
-      fn: (typeof callback === 'function' && callback.name) || 'fn',
-      rearms: 0,
-      record: undefined,
-    }
-    states.set(timer, state)
-    const current = () => state.current.deref()
-    state.record = ledger.add({
-      kind: 'timer',
-      site,
-      describe: () => describe(state),
-      isOpen: () => {
-        const t = current()
-        return pending(t) && refed(t)
-      },
-      isDone: () => !pending(current()),
-      keepsAlive: () => {
-        const t = current()
-        return pending(t) && refed(t)
-      },
-      whenClosed: (done) => {
-        // Waits for a timeout due within the settle window to fire (a chain: for its last link).
-        const horizon = performance.now() + engine.options.settleMs + 20
-        const check = () => {
-          const t = current()
-          if (!pending(t)) return done()
-          if (state.type === 'setInterval' || performance.now() > horizon) return
-          if (state.type === 'setImmediate') realSetImmediate(check)
-          else realSetTimeout(check, Math.max(1, dueIn(state, t) + 1)).unref()
-        }
-        check()
-      },
-      close: () => {
-        const t = current()
-        if (!pending(t)) return
-        if (state.type === 'setImmediate') timers.clearImmediate(t as never)
-        else timers.clearTimeout(t as never)
-      },
-      fix: () => (state.rearms > 0 ? CHAIN_FIX : FIX[state.type]),
-    })
+    const fn = (typeof callback === 'function' && callback.name) || 'fn'
+    const spec = new TimerSpec(engine, type, timer, fn, now)
+    specs.set(timer, spec)
+    spec.record = ledger.add(spec, siteOfHandle())
   }
 
   const patches = new Patches()

@@ -38,16 +38,18 @@ export function installWatcherTracker(_engine: Engine, ledger: HandleLedger): ()
             closed = true
           })
           const open = () => !closed && watcher._handle !== null
-          ledger.add({
-            kind: 'watcher',
+          ledger.add(
+            {
+              kind: 'watcher',
+              describe: () => `fs.watch(${JSON.stringify(pathOf(args[0]))}), never closed`,
+              isOpen: open,
+              isDone: () => !open(),
+              keepsAlive: () => open() && (watcher._handle?.hasRef?.() ?? true),
+              whenClosed: (done) => (open() ? watcher.once('close', () => done()) : done()),
+              close: () => watcher.close(),
+            },
             site,
-            describe: () => `fs.watch(${JSON.stringify(pathOf(args[0]))}), never closed`,
-            isOpen: open,
-            isDone: () => !open(),
-            keepsAlive: () => open() && (watcher._handle?.hasRef?.() ?? true),
-            whenClosed: (done) => (open() ? watcher.once('close', () => done()) : done()),
-            close: () => watcher.close(),
-          })
+          )
         } catch {}
         return watcher
       },
@@ -64,16 +66,18 @@ export function installWatcherTracker(_engine: Engine, ledger: HandleLedger): ()
           const filename = args[0]
           // Node shares one StatWatcher per file: this call is open while its listener is on it.
           const open = () => watcher._handle !== null && watcher.listeners('change').includes(listener)
-          ledger.add({
-            kind: 'watcher',
+          ledger.add(
+            {
+              kind: 'watcher',
+              describe: () => `fs.watchFile(${JSON.stringify(pathOf(filename))}), never unwatched`,
+              isOpen: open,
+              isDone: () => !open(),
+              keepsAlive: () => open() && (watcher._handle?.hasRef?.() ?? true),
+              close: () => unwatchFile(filename as string, listener),
+              fix: () => 'call fs.unwatchFile(file, listener) when done',
+            },
             site,
-            describe: () => `fs.watchFile(${JSON.stringify(pathOf(filename))}), never unwatched`,
-            isOpen: open,
-            isDone: () => !open(),
-            keepsAlive: () => open() && (watcher._handle?.hasRef?.() ?? true),
-            close: () => unwatchFile(filename as string, listener),
-            fix: 'call fs.unwatchFile(file, listener) when done',
-          })
+          )
         } catch {}
         return watcher
       },
@@ -106,17 +110,19 @@ export function installWatcherTracker(_engine: Engine, ledger: HandleLedger): ()
           }
         }
         const open = () => started && !finished
-        ledger.add({
-          kind: 'watcher',
+        ledger.add(
+          {
+            kind: 'watcher',
+            describe: () => `fs.promises.watch(${JSON.stringify(pathOf(filename))}), never closed`,
+            isOpen: open,
+            isDone: () => finished,
+            keepsAlive: () => open() && given.persistent !== false,
+            whenClosed: (done) => (open() ? waiting.push(done) : done()),
+            close: () => controller.abort(),
+            fix: () => 'break out of its for await loop when done, or abort the signal passed to it',
+          },
           site,
-          describe: () => `fs.promises.watch(${JSON.stringify(pathOf(filename))}), never closed`,
-          isOpen: open,
-          isDone: () => finished,
-          keepsAlive: () => open() && given.persistent !== false,
-          whenClosed: (done) => (open() ? waiting.push(done) : done()),
-          close: () => controller.abort(),
-          fix: 'break out of its for await loop when done, or abort the signal passed to it',
-        })
+        )
         return watching()
       },
   )

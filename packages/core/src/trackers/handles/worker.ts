@@ -17,31 +17,33 @@ export function installWorkerTracker(_engine: Engine, ledger: HandleLedger): () 
     if (!site) return
     const ref = new WeakRef(worker)
     const threadId = worker.threadId
-    ledger.add({
-      kind: 'worker',
+    ledger.add(
+      {
+        kind: 'worker',
+        describe: () => `worker thread ${threadId}, still running`,
+        isOpen: () => {
+          const w = ref.deref()
+          return w !== undefined && running(w)
+        },
+        isDone: () => {
+          const w = ref.deref()
+          return w === undefined || !running(w)
+        },
+        keepsAlive: () => {
+          const w = ref.deref() as (Worker & { hasRef?: () => boolean }) | undefined
+          return w !== undefined && running(w) && (typeof w.hasRef === 'function' ? w.hasRef() : true)
+        },
+        whenClosed: (done) => {
+          const w = ref.deref()
+          if (!w || !running(w)) done()
+          else w.once('exit', () => done())
+        },
+        close: () => {
+          const w = ref.deref()
+          if (w && running(w)) w.terminate().catch(() => {})
+        },
+      },
       site,
-      describe: () => `worker thread ${threadId}, still running`,
-      isOpen: () => {
-        const w = ref.deref()
-        return w !== undefined && running(w)
-      },
-      isDone: () => {
-        const w = ref.deref()
-        return w === undefined || !running(w)
-      },
-      keepsAlive: () => {
-        const w = ref.deref() as (Worker & { hasRef?: () => boolean }) | undefined
-        return w !== undefined && running(w) && (typeof w.hasRef === 'function' ? w.hasRef() : true)
-      },
-      whenClosed: (done) => {
-        const w = ref.deref()
-        if (!w || !running(w)) done()
-        else w.once('exit', () => done())
-      },
-      close: () => {
-        const w = ref.deref()
-        if (w && running(w)) w.terminate().catch(() => {})
-      },
-    })
+    )
   })
 }
