@@ -75,8 +75,11 @@ async function measure(mode: HandleMode): Promise<Sample> {
   const server = await startLoopback()
   const out: Sample = {}
   // Each workload runs twice, and the second run counts: the first warms up the JIT and the pools.
+  // A full GC before each timed run, so that one workload's garbage is not charged to the next.
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
   const time = async (name: string, ops: number, body: () => unknown) => {
     await body()
+    gc()
     const t0 = process.hrtime.bigint()
     await body()
     out[name] = Number(process.hrtime.bigint() - t0) / 1e3 / ops
