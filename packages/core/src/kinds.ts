@@ -12,7 +12,7 @@ export const KIND_WORDS: Record<LeakKind, string> = {
   // Handle kinds (opt-in): trackers/handles/.
   timer: 'active timer',
   child: 'running child process',
-  watcher: 'open file watcher',
+  watcher: 'active file watcher',
   worker: 'running worker thread',
   file: 'open file',
 }

@@ -32,7 +32,7 @@ const LEAKS: [file: string, test: string, words: string, marker: string, descrip
     'child',
     /node -e setInterval\(\(\) => \{\}, 1000\) \(pid \d+\), still running/,
   ],
-  ['watcher.test.js', 'watcher: leaks', 'open file watcher', 'watcher', /fs\.watch\(".+"\), never closed/],
+  ['watcher.test.js', 'watcher: leaks', 'active file watcher', 'watcher', /fs\.watch\(".+"\), never closed/],
   ['worker.test.js', 'worker: leaks', 'running worker thread', 'worker', /worker thread \d+, still running/],
   [
     'file.test.js',
