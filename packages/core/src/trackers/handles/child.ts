@@ -23,7 +23,9 @@ export function redactArgs(args: readonly string[]): string[] {
 }
 
 function commandOf(child: ChildProcess): string {
-  const args = child.spawnargs?.length ? child.spawnargs : [child.spawnfile ?? '?']
+  const args = child.spawnargs?.length ? [...child.spawnargs] : [child.spawnfile ?? '?']
+  // `/usr/local/bin/node -e …` reads as `node -e …`: the executable's directory says nothing about the leak.
+  if (args[0] && /^(\/|[A-Za-z]:\\)/.test(args[0])) args[0] = args[0].split(/[\\/]/).pop()!
   const text = redactArgs(args).join(' ')
   return text.length > 120 ? `${text.slice(0, 117)}…` : text
 }
