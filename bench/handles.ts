@@ -75,13 +75,16 @@ async function measure(mode: HandleMode): Promise<Sample> {
   const server = await startLoopback()
   const out: Sample = {}
   // Each workload runs twice, and the second run counts: the first warms up the JIT and the pools.
-  // A full GC before each timed run, so that one workload's garbage is not charged to the next.
+  // A full GC before each timed run and one inside it, after the work: each workload pays for its own
+  // garbage (a stack captured per handle is some), and none for the previous one's.
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
   const time = async (name: string, ops: number, body: () => unknown) => {
     await body()
     gc()
     const t0 = process.hrtime.bigint()
     await body()
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
     out[name] = Number(process.hrtime.bigint() - t0) / 1e3 / ops
   }
   const noop = () => {}
@@ -94,14 +97,14 @@ async function measure(mode: HandleMode): Promise<Sample> {
     }
   }
   await inTest(async () => {
+    await time('await (promise)', N.awaits, async () => {
+      for (let i = 0; i < N.awaits; i++) await Promise.resolve(i)
+    })
     await time('setTimeout + clearTimeout', N.timers, () => {
       for (let i = 0; i < N.timers; i++) clearTimeout(setTimeout(noop, 1000))
     })
     await time('fs.openSync + fs.closeSync', N.files, () => {
       for (let i = 0; i < N.files; i++) fs.closeSync(fs.openSync(devNull, 'r'))
-    })
-    await time('await (promise)', N.awaits, async () => {
-      for (let i = 0; i < N.awaits; i++) await Promise.resolve(i)
     })
     await time('fetch (loopback, body read)', N.requests, async () => {
       for (let i = 0; i < N.requests; i++) await (await fetch(server.url)).arrayBuffer()

@@ -118,15 +118,21 @@ export class HandleResource extends Resource {
 
 const SWEEP_EVERY = 1024
 
+// Node's own setImmediate: the ledger's sweep of new records must not be a tracked handle.
+const { setImmediate: realSetImmediate } = process.getBuiltinModule('node:timers')
+
 /**
  * Handles that no close event reports cheaply (a timer fires, a FileHandle is collected) are judged by
- * their state. The ledger forgets those that are done: at every scope end and every SWEEP_EVERY new
- * handles, so that a test creating many short-lived timers holds no record of them for long.
+ * their state. The ledger forgets those that are done: the new ones at the next turn of the event loop
+ * (most immediates and short timers are done by then, and their records, stacks included, die young,
+ * which the garbage collector pays little for), all of them at every scope end and every SWEEP_EVERY
+ * new handles.
  */
 export class HandleLedger {
   readonly records = new Set<HandleResource>()
   private readonly engine: Engine
   private added = 0
+  private young: HandleResource[] = []
 
   constructor(engine: Engine) {
     this.engine = engine
@@ -135,8 +141,21 @@ export class HandleLedger {
   add(spec: HandleSpec, site: Site, owner?: Scope): HandleResource {
     const record = new HandleResource(spec, site, owner ?? this.engine.current())
     this.records.add(record)
+    if (this.young.push(record) === 1) realSetImmediate(() => this.sweepYoung()).unref()
     if (++this.added % SWEEP_EVERY === 0) this.sweep()
     return record
+  }
+
+  private sweepYoung(): void {
+    const young = this.young
+    this.young = []
+    for (const record of young) {
+      let done = true
+      try {
+        done = record.spec.isDone()
+      } catch {}
+      if (done) this.done(record)
+    }
   }
 
   /** Forgets `record` now (a close event, an fd closed). */
