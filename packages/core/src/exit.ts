@@ -14,7 +14,7 @@ import type { Scope } from './scope.ts'
 import { toLeak } from './scope.ts'
 import { handleLedger } from './trackers/handles/index.ts'
 import type { HandleResource } from './trackers/handles/ledger.ts'
-import type { HandleKind, LeakKind } from './types.ts'
+import { HANDLE_KINDS, type HandleKind, type LeakKind } from './types.ts'
 
 // Node's names (process.getActiveResourcesInfo()) for handles that keep a process alive, and the kind
 // that records where they were made. Requests in flight (FSReqCallback, WriteWrap…) end by themselves.
@@ -115,9 +115,11 @@ export class ExitWatch {
     const lines = [c.bold(options.heading(total))]
     for (const record of recorded) lines.push('', ...block(record, options, c))
     for (const u of unrecorded) {
-      const hint = options.kinds.has(u.kind)
-        ? `not made by a test netsan watched (the runner, a setup file, or after its file ended)`
-        : `add '${u.kind}' to the option kinds (kinds: ['network', '${u.kind}']) to see where it is created`
+      const hint = !options.kinds.has(u.kind)
+        ? `add '${u.kind}' to the option kinds (kinds: ['network', '${u.kind}']) to see where it is created`
+        : HANDLE_KINDS.includes(u.kind as HandleKind)
+          ? 'not made by a test netsan watched (the runner, a setup file, or after its file ended)'
+          : 'left open on purpose (allowLeaks, ignore, baseline, cleanup off), or opened outside the tests (the runner, a setup file)'
       lines.push(
         '',
         `  ${c.red('•')} ${u.count} ${u.words}${u.count === 1 ? '' : 's'} (Node: ${u.type}) — ${hint}`,
@@ -147,7 +149,7 @@ export class ExitWatch {
       const known = TYPES[type]
       if (!known || (only && !only.has(known.kind))) continue
       // Recorded kinds are listed above with their line; the rest is Node's count, less the runner's own.
-      if (options.kinds.has(known.kind) && HANDLE_KINDS_RECORDED.has(known.kind)) continue
+      if (options.kinds.has(known.kind) && HANDLE_KINDS.includes(known.kind as HandleKind)) continue
       // The runner's own timers at the first file's start are transient: its baseline counts no timer.
       const count = n - (type === 'Timeout' ? 0 : (this.baseline?.get(type) ?? 0))
       if (count > 0) out.push({ type, ...known, count })
@@ -155,10 +157,6 @@ export class ExitWatch {
     return out
   }
 }
-
-// Handle kinds record every handle they track, so Node's count of them adds nothing; network kinds
-// judge at the file end and their leftovers (allowed, ignored, after the file) are counted by type.
-const HANDLE_KINDS_RECORDED = new Set<LeakKind>(['timer', 'child', 'watcher', 'worker', 'file'])
 
 // Node's own timers: a test's fake timers never reach them.
 const {

@@ -8,7 +8,7 @@ import { setInterval as timersSetInterval } from 'node:timers'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { Worker } from 'node:worker_threads'
-import { allowLeaks, resolveOptions, track } from '../src/index.ts'
+import { allowLeaks, exitWatch, resolveOptions, track } from '../src/index.ts'
 import { assertCreatedAt, only, ROOT } from './helpers.ts'
 
 const HANDLES = { root: ROOT, kinds: ['network', 'handles'] } as const
@@ -368,5 +368,46 @@ describe('file, left to the garbage collector', () => {
     const leak = only(await scope.end(), 'file')
     assert.match(leak.description, /never closed \(Node closed it when it was garbage-collected\)$/)
     assertCreatedAt(leak, import.meta.url, 'MARK:gc-handle')
+  })
+})
+
+describe('exit diagnosis', () => {
+  const heading = (n: number) => `held by ${n}`
+  // What the test runner itself holds (its stdio pipes), as an adapter takes it when the first file starts.
+  before(() => exitWatch().fileStarted())
+  test('names a recorded handle with its line and test, and closes it with cleanup on', async () => {
+    const options = resolveOptions(HANDLES)
+    const file = track(HANDLES)
+    const t = file.track('keeps a poller')
+    const timer = t.run(() => {
+      allowLeaks('timer', 'on purpose')
+      return setInterval(() => {}, 1000) // MARK:exit-allowed
+    })
+    await t.end()
+    await file.end()
+    const { text, closed } = exitWatch().diagnose({ heading, ...options, root: ROOT })
+    const line = fs
+      .readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('MARK:exit-allowed'))
+    assert.ok(text?.startsWith('held by 1'), text)
+    assert.ok(text.includes('✖ active timer — setInterval(fn, 1000 ms), never cleared'), text)
+    assert.ok(text.includes(`test/handles.test.ts:${line + 1}:`), text)
+    assert.ok(text.includes('opened in: test "keeps a poller"'), text)
+    assert.equal(closed, 1)
+    assert.equal((timer as unknown as { _destroyed: boolean })._destroyed, true)
+    assert.equal(exitWatch().diagnose({ heading, ...options, root: ROOT }).text, undefined)
+  })
+
+  test('without the timer kind, counts what Node reports and says which kind records it', () => {
+    const options = resolveOptions({ root: ROOT })
+    const timer = setInterval(() => {}, 1000)
+    try {
+      const { text, closed } = exitWatch().diagnose({ heading, ...options, root: ROOT })
+      assert.match(text ?? '', /• \d+ timers? \(Node: Timeout\) — add 'timer' to the option kinds/)
+      assert.equal(closed, 0)
+    } finally {
+      clearInterval(timer)
+    }
   })
 })
