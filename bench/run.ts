@@ -7,6 +7,8 @@
 // Usage: node bench/run.ts [--quick] [--rounds n] [--warmup n] [--files n] [--tests n]
 //          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
 //          [--no-micro (also skips startup)] [--no-memory] [--readme]
+//          [--handles (each test also creates and closes timers and a file; two more modes: netsan with
+//           the handle kinds on, plain with why-is-node-running; the handle micro-benchmark)]
 
 import { execFileSync } from 'node:child_process'
 import {
@@ -21,6 +23,7 @@ import {
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { HandlesResult } from './handles.ts'
 import {
   BENCH_DIR,
   intFlag,
@@ -40,8 +43,10 @@ import type { MicroResult } from './micro.ts'
 import type { StartupResult } from './startup.ts'
 import {
   generateSuite,
+  HANDLE_MODES,
   MODES,
   type Mode,
+  modeEnv,
   OPTION_FLAG,
   REQUESTS_PER_TEST,
   type RunnerName,
@@ -68,8 +73,11 @@ export interface ModeResult {
 
 export interface RunnerResult {
   version: string
-  modes: Record<Mode, ModeResult>
-  ratios: { netsanPlain: number; optionPlain: number }
+  /** `handles` and `why` only in a `--handles` run. */
+  modes: Partial<Record<Mode, ModeResult>> & Record<'plain' | 'netsan' | 'option', ModeResult>
+  ratios: { netsanPlain: number; optionPlain: number; handlesPlain?: number; whyPlain?: number }
+  /** Each round's handles/plain ratio, as pairedNetsanPlain (a `--handles` run). */
+  pairedHandlesPlain?: { median: number; p25: number; p75: number; rounds: number[] }
   /** The same ratios of median CPU time (supplementary; wall time is the budget). */
   cpuRatios?: { netsanPlain: number; optionPlain: number }
   /**
@@ -99,6 +107,8 @@ export interface BenchResult {
   }
   runners: Partial<Record<RunnerName, RunnerResult>>
   micro: MicroResult | null
+  /** bench/handles.ts, in a `--handles` run. */
+  handles?: HandlesResult | null
   startup: StartupResult | null
   memory: MemoryResult | null
   /** Runs that failed once (a transient error) and were run again. */
@@ -121,8 +131,11 @@ const { values: argv } = parseArgs({
     'no-micro': { type: 'boolean', default: false },
     'no-memory': { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
+    handles: { type: 'boolean', default: false },
   },
 })
+const handles = argv.handles === true
+const modes: readonly Mode[] = handles ? [...MODES, ...HANDLE_MODES] : MODES
 
 const quick = argv.quick === true
 const size = {
@@ -158,7 +171,7 @@ const reports = join(dir, '.reports')
 function cleanup(): void {
   if (!argv.keep && !argv.dir) rmSync(dir, { recursive: true, force: true })
 }
-const projects = generateSuite(dir, { files: size.files, tests: size.tests })
+const projects = generateSuite(dir, { files: size.files, tests: size.tests, handles })
 mkdirSync(reports, { recursive: true })
 
 // The runners must see neither a user's NETSAN override nor colors in the output we parse.
@@ -195,7 +208,7 @@ interface OneRun {
 function invalid(mode: Mode, result: RunResult, passed: number): string | undefined {
   if (result.timedOut) return `timed out after ${timeoutMs} ms`
   if (passed !== expectedTests) return `${passed} of ${expectedTests} tests passed`
-  // The runner's own leak option may fail the run on what it reports; plain and netsan must pass.
+  // The runner's own leak option may fail the run on what it reports; every other mode must pass.
   if (mode !== 'option' && result.code !== 0) return 'the run failed'
   return undefined
 }
@@ -214,7 +227,8 @@ async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<O
     const [command, commandArgs] = TIME
       ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, bin, ...args]]
       : [process.execPath, [bin, ...args]]
-    const result = await run(command, commandArgs, { cwd: projects[runner], timeoutMs, env: childEnv })
+    const env = { ...childEnv, ...modeEnv(mode, dir) }
+    const result = await run(command, commandArgs, { cwd: projects[runner], timeoutMs, env })
     let cpuMs: number | undefined
     try {
       const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
@@ -242,8 +256,8 @@ async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<O
 }
 
 const runs: Record<RunnerName, Record<Mode, OneRun[]>> = {
-  vitest: { plain: [], netsan: [], option: [] },
-  jest: { plain: [], netsan: [], option: [] },
+  vitest: { plain: [], netsan: [], option: [], handles: [], why: [] },
+  jest: { plain: [], netsan: [], option: [], handles: [], why: [] },
 }
 
 log(
@@ -253,7 +267,12 @@ log(
 log(`suite in ${dir}`)
 /** Plain and netsan swap places every round, so that a drift of the machine favours neither. */
 function roundOrder(r: number): readonly Mode[] {
-  return r % 2 === 0 ? MODES : (['netsan', 'plain', 'option'] as const)
+  const order: Mode[] = r % 2 === 0 ? ['plain', 'netsan', 'option'] : ['netsan', 'plain', 'option']
+  if (!handles) return order
+  // With the handle modes, plain and netsan with handle kinds sit next to each other, swapping too.
+  return r % 2 === 0
+    ? ['plain', 'handles', 'netsan', 'why', 'option']
+    : ['handles', 'plain', 'why', 'netsan', 'option']
 }
 const totalRounds = size.warmup + size.rounds
 for (let r = 0; r < totalRounds; r++) {
@@ -272,12 +291,12 @@ for (let r = 0; r < totalRounds; r++) {
 
 const results: Partial<Record<RunnerName, RunnerResult>> = {}
 for (const runner of runners) {
-  const modes = {} as Record<Mode, ModeResult>
-  for (const mode of MODES) {
+  const byMode = {} as Record<Mode, ModeResult>
+  for (const mode of modes) {
     const list = runs[runner][mode]
     const ms = list.map((o) => round(o.result.ms, 1))
     const cpu = list.map((o) => o.cpuMs).filter((v) => v !== undefined)
-    modes[mode] = {
+    byMode[mode] = {
       runsMs: ms,
       medianMs: round(median(ms), 1),
       minMs: Math.min(...ms),
@@ -288,24 +307,30 @@ for (const runner of runners) {
       ...(mode === 'option' && { flag: OPTION_FLAG[runner], reported: list.at(-1)!.reported }),
     }
   }
-  const paired = runs[runner].netsan.map((o, i) => o.result.ms / runs[runner].plain[i]!.result.ms)
-  results[runner] = {
-    version: versionOf(runner),
-    modes,
-    pairedNetsanPlain: {
+  const pairedWith = (mode: Mode) => {
+    const paired = runs[runner][mode].map((o, i) => o.result.ms / runs[runner].plain[i]!.result.ms)
+    return {
       median: round(median(paired), 3),
       p25: round(quantile(paired, 0.25), 3),
       p75: round(quantile(paired, 0.75), 3),
       rounds: paired.map((v) => round(v, 3)),
-    },
+    }
+  }
+  const toPlain = (mode: Mode) => round(byMode[mode].medianMs / byMode.plain.medianMs, 3)
+  results[runner] = {
+    version: versionOf(runner),
+    modes: byMode,
+    pairedNetsanPlain: pairedWith('netsan'),
+    ...(handles && { pairedHandlesPlain: pairedWith('handles') }),
     ratios: {
-      netsanPlain: round(modes.netsan.medianMs / modes.plain.medianMs, 3),
-      optionPlain: round(modes.option.medianMs / modes.plain.medianMs, 3),
+      netsanPlain: toPlain('netsan'),
+      optionPlain: toPlain('option'),
+      ...(handles && { handlesPlain: toPlain('handles'), whyPlain: toPlain('why') }),
     },
-    ...(modes.plain.cpuMedianMs !== undefined && {
+    ...(byMode.plain.cpuMedianMs !== undefined && {
       cpuRatios: {
-        netsanPlain: round(modes.netsan.cpuMedianMs! / modes.plain.cpuMedianMs, 3),
-        optionPlain: round(modes.option.cpuMedianMs! / modes.plain.cpuMedianMs, 3),
+        netsanPlain: round(byMode.netsan.cpuMedianMs! / byMode.plain.cpuMedianMs, 3),
+        optionPlain: round(byMode.option.cpuMedianMs! / byMode.plain.cpuMedianMs, 3),
       },
     }),
   }
@@ -327,6 +352,7 @@ async function child<T>(script: string, nodeArgs: string[]): Promise<T | null> {
 }
 
 const micro = argv['no-micro'] ? null : await child<MicroResult>('micro', [])
+const handleMicro = handles && !argv['no-micro'] ? await child<HandlesResult>('handles', []) : null
 const startup = argv['no-micro'] ? null : await child<StartupResult>('startup', [])
 const memory = argv['no-memory'] ? null : await child<MemoryResult>('memory', ['--expose-gc'])
 
@@ -370,6 +396,7 @@ const bench: BenchResult = {
   },
   runners: results,
   micro,
+  ...(handles && { handles: handleMicro }),
   startup,
   memory,
   retries,
@@ -407,6 +434,15 @@ const cpuLines = runners.flatMap((runner) => {
   ]
 })
 for (const line of cpuLines) log(`  ${line}`)
+const handleLines = handles
+  ? runners.map((runner) => {
+      const r = results[runner]!
+      const m = r.modes
+      const p = r.pairedHandlesPlain!
+      return `${runner}: handle kinds on ${s(m.handles!.medianMs)} (×${r.ratios.handlesPlain!.toFixed(3)} plain, round by round median ${p.median.toFixed(3)}, middle half ${p.p25.toFixed(3)}–${p.p75.toFixed(3)}), handle kinds off ${s(m.netsan.medianMs)} (×${r.ratios.netsanPlain.toFixed(3)}), why-is-node-running ${s(m.why!.medianMs)} (×${r.ratios.whyPlain!.toFixed(3)})`
+    })
+  : []
+for (const line of handleLines) log(`  ${line}`)
 for (const runner of runners) {
   const o = results[runner]!.modes.option
   if (o.reported)

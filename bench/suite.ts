@@ -5,6 +5,7 @@
 
 import { cpSync, globSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { ROOT } from './lib.ts'
 
 export const REQUESTS_PER_TEST = 5
@@ -14,13 +15,15 @@ export type RunnerName = 'vitest' | 'jest'
 export interface SuiteSize {
   files: number
   tests: number
+  /** Each test also creates and closes a few handles (timers, a file descriptor): `--handles`. */
+  handles?: boolean
 }
 
 // The runners and undici are linked from the repo's node_modules. netsan's own packages are
 // installed as copies of what npm would install (package.json and its `files`), so their real path
 // is inside node_modules, as for a user: Vitest then loads them as dependencies instead of running
 // workspace sources through Vite's module runner.
-const LINKED = ['vitest', 'undici', 'jest-environment-node']
+const LINKED = ['vitest', 'undici', 'jest-environment-node', 'why-is-node-running']
 const INSTALLED: Record<string, string> = {
   netsan: 'packages/core',
   'vitest-environment-netsan': 'packages/vitest-env',
@@ -93,10 +96,17 @@ function get(path) {
 }
 `
 
-function testBlock(file: number, i: number): string {
+// What a test does with timers and files when the suite measures the handle kinds (all closed: no leak).
+const HANDLE_WORK = `
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    clearInterval(setInterval(() => {}, 1000))
+    clearTimeout(setTimeout(() => {}, 1000))
+    fs.closeSync(fs.openSync(os.devNull, 'r'))`
+
+function testBlock(file: number, i: number, handles: boolean): string {
   const id = `${file}-${i}`
   return `
-  test('requests ${id}', async () => {
+  test('requests ${id}', async () => {${handles ? HANDLE_WORK : ''}
     const a = await fetch(base + '/json?id=${id}')
     expect(a.status).toBe(200)
     expect((await a.json()).id).toBe('${id}')
@@ -117,18 +127,23 @@ function testBlock(file: number, i: number): string {
 `
 }
 
-function testFile(runner: RunnerName, file: number, tests: number): string {
+function testFile(runner: RunnerName, file: number, tests: number, handles: boolean): string {
   const head =
     runner === 'vitest'
-      ? `import http from 'node:http'\nimport { request } from 'undici'\nimport { afterAll, beforeAll, describe, expect, test } from 'vitest'\n`
-      : `const http = require('node:http')\nconst { request } = require('undici')\n`
+      ? `${handles ? "import fs from 'node:fs'\nimport os from 'node:os'\n" : ''}import http from 'node:http'\nimport { request } from 'undici'\nimport { afterAll, beforeAll, describe, expect, test } from 'vitest'\n`
+      : `${handles ? "const fs = require('node:fs')\nconst os = require('node:os')\n" : ''}const http = require('node:http')\nconst { request } = require('undici')\n`
   let body = ''
-  for (let i = 0; i < tests; i++) body += testBlock(file, i)
+  for (let i = 0; i < tests; i++) body += testBlock(file, i, handles)
   return `${head}${SERVER}\ndescribe('file ${file}', () => {${body}})\n`
 }
 
-export type Mode = 'plain' | 'netsan' | 'option'
+export type Mode = 'plain' | 'netsan' | 'option' | 'handles' | 'why'
 export const MODES: readonly Mode[] = ['plain', 'netsan', 'option']
+/**
+ * With `--handles`: netsan with the handle kinds on (kinds: ['network', 'handles']), and plain with
+ * why-is-node-running loaded in every process (its async_hooks hook, a stack per async resource).
+ */
+export const HANDLE_MODES: readonly Mode[] = ['handles', 'why']
 
 /** The runner's own leak option, used in mode `option`. */
 export const OPTION_FLAG: Record<RunnerName, string> = {
@@ -136,13 +151,17 @@ export const OPTION_FLAG: Record<RunnerName, string> = {
   jest: '--detectOpenHandles',
 }
 
-function vitestConfig(netsan: boolean): string {
+const HANDLE_KINDS_OPTION = "{ netsan: { kinds: ['network', 'handles'] } }"
+
+function vitestConfig(netsan: boolean, handles = false): string {
   const env = `    environment: '${netsan ? 'netsan' : 'node'}',\n`
-  return `export default {\n  cacheDir: '../.cache/vite',\n  test: {\n    include: ['*.test.mjs'],\n${env}  },\n}\n`
+  const options = handles ? `    environmentOptions: ${HANDLE_KINDS_OPTION},\n` : ''
+  return `export default {\n  cacheDir: '../.cache/vite',\n  test: {\n    include: ['*.test.mjs'],\n${env}${options}  },\n}\n`
 }
 
-function jestConfig(netsan: boolean): string {
-  return `module.exports = {\n  rootDir: __dirname,\n  testMatch: ['<rootDir>/*.test.js'],\n  cacheDirectory: '<rootDir>/../.cache/jest',\n  testEnvironment: '${netsan ? 'netsan' : 'node'}',\n}\n`
+function jestConfig(netsan: boolean, handles = false): string {
+  const options = handles ? `  testEnvironmentOptions: ${HANDLE_KINDS_OPTION},\n` : ''
+  return `module.exports = {\n  rootDir: __dirname,\n  testMatch: ['<rootDir>/*.test.js'],\n  cacheDirectory: '<rootDir>/../.cache/jest',\n  testEnvironment: '${netsan ? 'netsan' : 'node'}',\n${options}}\n`
 }
 
 /** Writes the suite into `dir` (replacing what is there); returns the per-runner project folders. */
@@ -159,24 +178,26 @@ export function generateSuite(dir: string, size: SuiteSize): Record<RunnerName, 
   writeFileSync(join(vitest, 'package.json'), '{ "private": true, "type": "module" }\n')
   writeFileSync(join(vitest, 'vitest.plain.config.mjs'), vitestConfig(false))
   writeFileSync(join(vitest, 'vitest.netsan.config.mjs'), vitestConfig(true))
+  writeFileSync(join(vitest, 'vitest.handles.config.mjs'), vitestConfig(true, true))
 
   const jest = join(dir, 'jest')
   mkdirSync(jest)
   writeFileSync(join(jest, 'package.json'), '{ "private": true, "type": "commonjs" }\n')
   writeFileSync(join(jest, 'jest.plain.config.js'), jestConfig(false))
   writeFileSync(join(jest, 'jest.netsan.config.js'), jestConfig(true))
+  writeFileSync(join(jest, 'jest.handles.config.js'), jestConfig(true, true))
 
   for (let f = 0; f < size.files; f++) {
     const name = `file${String(f).padStart(2, '0')}`
-    writeFileSync(join(vitest, `${name}.test.mjs`), testFile('vitest', f, size.tests))
-    writeFileSync(join(jest, `${name}.test.js`), testFile('jest', f, size.tests))
+    writeFileSync(join(vitest, `${name}.test.mjs`), testFile('vitest', f, size.tests, size.handles === true))
+    writeFileSync(join(jest, `${name}.test.js`), testFile('jest', f, size.tests, size.handles === true))
   }
   return { vitest, jest }
 }
 
 /** The command line that runs `mode` of `runner` in its generated project; `out` receives a JSON report. */
 export function runnerArgs(runner: RunnerName, mode: Mode, out: string): { bin: string; args: string[] } {
-  const config = mode === 'netsan' ? 'netsan' : 'plain'
+  const config = mode === 'netsan' || mode === 'handles' ? mode : 'plain'
   if (runner === 'vitest') {
     const args = [
       'run',
@@ -192,4 +213,11 @@ export function runnerArgs(runner: RunnerName, mode: Mode, out: string): { bin: 
   const args = ['--config', `jest.${config}.config.js`, '--ci', '--json', `--outputFile=${out}`]
   if (mode === 'option') args.push(OPTION_FLAG.jest)
   return { bin: join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), args }
+}
+
+/** Environment variables of a mode: `why` loads why-is-node-running in the runner and every worker. */
+export function modeEnv(mode: Mode, dir: string): NodeJS.ProcessEnv {
+  if (mode !== 'why') return {}
+  const entry = pathToFileURL(join(dir, 'node_modules', 'why-is-node-running', 'index.js')).href
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${entry}`.trim() }
 }

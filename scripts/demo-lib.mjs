@@ -268,6 +268,32 @@ export function summarize(byRunner) {
   )
 }
 
+/**
+ * netsan's exit diagnosis in a runner's output ("netsan: Jest is done with this process …", "netsan:
+ * Vitest is done with this worker …") up to its last line, and whether it is the one `expected.exit`
+ * asks for: the kind in plain words, the test that created the handle, and that netsan closed it.
+ * @returns {{ text: string, mismatch: string | undefined }}
+ */
+export function checkExitDiagnosis(output, exit) {
+  const clean = stripAnsi(output)
+  const start = clean.search(/netsan: (Jest|Vitest) is done with this/)
+  if (start === -1)
+    return { text: '', mismatch: `no exit diagnosis printed (expected one for "${exit.test}")` }
+  const lines = clean.slice(start).split('\n')
+  const end = lines.findIndex((l) => l.startsWith('netsan closed'))
+  const text = (end === -1 ? lines.slice(0, 12) : lines.slice(0, end + 1)).join('\n').trimEnd()
+  const words = KIND_WORDS[exit.kind]
+  const missing = [
+    !text.includes(`✖ ${words} — `) && `"${words}"`,
+    !text.includes(`opened in: test "${exit.test}"`) && `the test "${exit.test}"`,
+    end === -1 && 'that netsan closed it',
+  ].filter(Boolean)
+  return {
+    text,
+    mismatch: missing.length ? `the exit diagnosis does not say ${missing.join(', ')}` : undefined,
+  }
+}
+
 /** A plain-text table: columns padded to their widest cell. */
 export function formatTable(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))

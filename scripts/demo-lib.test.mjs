@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
+  checkExitDiagnosis,
   compareOutcomes,
   expectationsFor,
   extractNetsanMessage,
@@ -263,4 +264,32 @@ test('summarize and formatTable make one row per pattern and runner', () => {
   ])
   const table = formatTable(['a', 'bb'], [['xxx', 'y']])
   assert.equal(table, 'a    bb\n───  ──\nxxx  y')
+})
+
+describe('checkExitDiagnosis', () => {
+  const exit = { test: "won't exit: dev server kept until the end", kind: 'child' }
+  const output = `Tests: 1 passed
+netsan: Jest is done with this process (pid 7), but 1 handle still keeps it alive
+
+  ✖ running child process — node -e setTimeout(() => {}, 120_000) (pid 8), still running
+      at startDevServer (src/dev-server.js:7:18)
+    opened in: test "won't exit: dev server kept until the end" (test/dev-server.test.js)
+    fix: kill it
+
+netsan closed the handle it recorded (option cleanup), so that the process can end.
+more output`
+  test('finds the block and accepts it when it names the kind, the test, and the close', () => {
+    const { text, mismatch } = checkExitDiagnosis(output, exit)
+    assert.equal(mismatch, undefined)
+    assert.ok(text.startsWith('netsan: Jest is done with this process'))
+    assert.ok(text.endsWith('so that the process can end.'))
+  })
+  test('says what is missing', () => {
+    assert.match(checkExitDiagnosis('Tests: 1 passed', exit).mismatch, /no exit diagnosis printed/)
+    const other = output.replace('running child process', 'active timer').replace(/netsan closed.*\n/, '')
+    assert.match(
+      checkExitDiagnosis(other, exit).mismatch,
+      /does not say "running child process", that netsan closed it/,
+    )
+  })
 })

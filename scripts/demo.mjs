@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import {
+  checkExitDiagnosis,
   compareOutcomes,
   expectationsFor,
   formatTable,
@@ -208,6 +209,14 @@ for (const name of names) {
     console.log(`\n── ${name} › ${r.name}  (${file})  ${mark}, expected ${KIND_WORDS[r.kind]}`)
     if (r.message) console.log(indent(r.message.trimEnd(), '   '))
     else console.log(`   (${r.detail})`)
+  }
+
+  // The "won't exit" case: the run ended by itself, and netsan said what would have held it.
+  if (expected.exit && run && !run.timedOut) {
+    const { text, mismatch } = checkExitDiagnosis(run.output, expected.exit)
+    console.log(`\n── ${name} › ${expected.exit.test}: after the last test, netsan's exit diagnosis`)
+    console.log(indent(text || '(none)', '   '))
+    if (mismatch) mismatches.push(`${name}: ${mismatch}`)
   }
 }
 

@@ -4,5 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'netsan',
+    // The network kinds, and the opt-in handle kinds: timers, child processes, watchers, workers, files.
+    environmentOptions: { netsan: { kinds: ['network', 'handles'] } },
   },
 })

@@ -15,6 +15,9 @@ export const CHANNELS = {
   httpClientRequestCreated: 'http.client.request.created',
   httpClientRequestStart: 'http.client.request.start',
   httpClientResponseFinish: 'http.client.response.finish',
+  // Handle kinds (opt-in): published synchronously in the creator's context, Node 20 and 24 alike.
+  childProcess: 'child_process',
+  workerThreads: 'worker_threads',
 } as const
 
 let reportedInternalError = false

@@ -1,5 +1,5 @@
 import type { LeakError } from './errors.ts'
-import { KIND_WORDS } from './kinds.ts'
+import { isNetworkKind, KIND_WORDS } from './kinds.ts'
 import { redactText } from './redact.ts'
 import type { Leak, Suppressed } from './types.ts'
 
@@ -117,7 +117,9 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
   const retried = subject.retried
     ? c.yellow(' — a warning, not a failure: the test was retried, and its last attempt decides')
     : ''
-  const lines = [c.bold(`netsan: ${who} left ${plural(total, 'network resource')} open${attempt}`) + retried]
+  // Handle kinds (timers, child processes…) are resources, not network resources.
+  const what = leaks.every((l) => isNetworkKind(l.kind)) ? 'network resource' : 'resource'
+  const lines = [c.bold(`netsan: ${who} left ${plural(total, what)} open${attempt}`) + retried]
   if (subject.note) lines.push(`  (${subject.note})`)
   for (const leak of mergeLeaks(leaks)) {
     lines.push('')

@@ -14,6 +14,8 @@ export { BASELINE_SCHEMA, buildBaseline, parseBaseline, readBaseline } from './b
 export { CHURN_MAX_REQUESTS_PER_CONNECTION, checkChurn } from './churn.ts'
 export type { ErrorCode } from './errors.ts'
 export { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
+export type { DiagnoseOptions, ExitReport, ExitWatch } from './exit.ts'
+export { exitWatch } from './exit.ts'
 export type { Colors, FormatOptions, Presentation, Subject } from './format.ts'
 export { ansiColors, formatLeaks, formatSuppressed, mergeLeaks, plainColors, printedFrame } from './format.ts'
 export { FIXES, KIND_WORDS } from './kinds.ts'
@@ -35,17 +37,20 @@ export type {
   ChurnOptions,
   ConnectionStats,
   Frame,
+  HandleKind,
   IgnoreRule,
+  KindGroup,
   Leak,
   LeakKind,
   Mode,
   NetsanOptions,
+  NetworkKind,
   ResolvedOptions,
   ScopeResult,
   SharedPoolsPolicy,
   Suppressed,
 } from './types.ts'
-export { LEAK_KINDS } from './types.ts'
+export { HANDLE_KINDS, LEAK_KINDS, NETWORK_KINDS } from './types.ts'
 
 /**
  * Starts a scope for any runner (node:test, mocha): what the current async flow creates from now on
@@ -81,7 +86,7 @@ function currentScope(what: string): Scope {
 
 /**
  * Settles (up to `settleMs`, the config's by default), then throws a `LeakError` if the current test
- * has open network resources of `kinds` (all by default). Options are checked like the config's.
+ * has open resources of `kinds` (the config's by default). Options are checked like the config's.
  */
 export async function expectNoLeakedConnections(options?: CheckOptions): Promise<void> {
   const { kinds, settleMs } = resolveCheckOptions(options)

@@ -1,4 +1,4 @@
-import type { LeakKind } from './types.ts'
+import { type LeakKind, NETWORK_KINDS } from './types.ts'
 
 /** The kind in plain words, as printed. */
 export const KIND_WORDS: Record<LeakKind, string> = {
@@ -9,6 +9,12 @@ export const KIND_WORDS: Record<LeakKind, string> = {
   server: 'listening server',
   http2: 'open HTTP/2 session',
   websocket: 'open WebSocket',
+  // Handle kinds (opt-in): trackers/handles/.
+  timer: 'active timer',
+  child: 'running child process',
+  watcher: 'active file watcher',
+  worker: 'running worker thread',
+  file: 'open file',
 }
 
 /** One fix per kind; trackers may pass a more specific one (node:http bodies, http.Agent pools). */
@@ -20,4 +26,15 @@ export const FIXES: Record<LeakKind, string> = {
   server: 'await its close() (call closeAllConnections() first)',
   http2: 'call session.close() when done',
   websocket: "call ws.close() and wait for its 'close' event",
+  timer:
+    'clear it when done (clearInterval/clearTimeout in afterEach or a finally block), or .unref() a background timer',
+  child: "kill it (child.kill()) and wait for its 'exit' event, or await the command to its end",
+  watcher: 'call watcher.close() (fs.unwatchFile() for fs.watchFile; abort the signal of fs.promises.watch)',
+  worker: 'await worker.terminate(), or let the worker finish its work and exit',
+  file: 'await handle.close() (fs.closeSync(fd) for a descriptor) in a finally block',
+}
+
+/** Whether `kind` is one of the network kinds (a report's heading says "network resource" for those). */
+export function isNetworkKind(kind: LeakKind): boolean {
+  return (NETWORK_KINDS as readonly LeakKind[]).includes(kind)
 }

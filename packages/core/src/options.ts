@@ -1,9 +1,12 @@
 import { ErrorCodes, NetsanError } from './errors.ts'
 import {
   type BodiesPolicy,
+  HANDLE_KINDS,
+  type KindGroup,
   LEAK_KINDS,
   type LeakKind,
   type Mode,
+  NETWORK_KINDS,
   type NetsanOptions,
   type ResolvedOptions,
   type SharedPoolsPolicy,
@@ -36,7 +39,7 @@ export const DEFAULT_SETTLE_MS = 100
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   mode: 'fail',
-  kinds: new Set(LEAK_KINDS),
+  kinds: new Set(NETWORK_KINDS),
   settleMs: DEFAULT_SETTLE_MS,
   sharedPools: 'allow',
   bodies: 'app',
@@ -113,12 +116,26 @@ function matcher(key: string, value: unknown): string | RegExp {
   throw invalid(key, value, 'a string or a RegExp')
 }
 
-/** `kinds`: a non-empty list of known kinds. `empty` says what to do instead of checking nothing. */
+// Group words of `kinds`: handle kinds are opt-in, so enabling one must not mean listing every network kind.
+const GROUPS: Record<KindGroup, readonly LeakKind[]> = { network: NETWORK_KINDS, handles: HANDLE_KINDS }
+const KIND_WORDS_ALLOWED: readonly string[] = [...LEAK_KINDS, ...Object.keys(GROUPS)]
+
+/** `kinds`: a non-empty list of known kinds and groups. `empty` says what to do instead of checking nothing. */
 function kindsOption(value: unknown, empty: string, of = ''): Set<LeakKind> {
   if (!Array.isArray(value) || value.length === 0) {
-    throw invalid('kinds', value, `a non-empty array of ${LEAK_KINDS.join(', ')} (${empty})`, of)
+    throw invalid(
+      'kinds',
+      value,
+      `a non-empty array of ${LEAK_KINDS.join(', ')}, or the groups 'network', 'handles' (${empty})`,
+      of,
+    )
   }
-  return new Set(value.map((k, i) => oneOf<LeakKind>(`kinds[${i}]`, k, LEAK_KINDS, of)))
+  const kinds = new Set<LeakKind>()
+  value.forEach((k, i) => {
+    const word = oneOf(`kinds[${i}]`, k, KIND_WORDS_ALLOWED, of)
+    for (const kind of GROUPS[word as KindGroup] ?? [word as LeakKind]) kinds.add(kind)
+  })
+  return kinds
 }
 
 function settleMsOption(value: unknown, of = ''): number {
@@ -130,7 +147,7 @@ function settleMsOption(value: unknown, of = ''): number {
 
 /** What `expectNoLeakedConnections(options)` accepts: a subset of the config, checked the same way. */
 export interface CheckOptions {
-  kinds?: LeakKind[]
+  kinds?: (LeakKind | KindGroup)[]
   /** How long this check waits for closing resources; the config's `settleMs` when omitted. */
   settleMs?: number
 }
@@ -177,7 +194,7 @@ export function resolveOptions(input: unknown = {}, env: NodeJS.ProcessEnv = pro
     if (!(KEYS as readonly string[]).includes(key)) throw unknown(key, value, KEYS)
   }
   const o = given as NetsanOptions
-  const out: ResolvedOptions = { ...DEFAULT_OPTIONS, kinds: new Set(LEAK_KINDS), ignore: [] }
+  const out: ResolvedOptions = { ...DEFAULT_OPTIONS, kinds: new Set(NETWORK_KINDS), ignore: [] }
   if (o.mode !== undefined) out.mode = oneOf('mode', o.mode, MODES)
   if (o.kinds !== undefined) out.kinds = kindsOption(o.kinds, "to check nothing, use mode: 'off'")
   if (o.settleMs !== undefined) out.settleMs = settleMsOption(o.settleMs)

@@ -1,7 +1,12 @@
-/** The kinds of network resource netsan tracks. */
-export type LeakKind = 'body' | 'request' | 'socket' | 'idle' | 'server' | 'http2' | 'websocket'
+/** The kinds of network resource netsan tracks: checked by default. */
+export type NetworkKind = 'body' | 'request' | 'socket' | 'idle' | 'server' | 'http2' | 'websocket'
 
-export const LEAK_KINDS: readonly LeakKind[] = [
+/** Other handles a test can leave behind: tracked only when `kinds` names them (trackers/handles/). */
+export type HandleKind = 'timer' | 'child' | 'watcher' | 'worker' | 'file'
+
+export type LeakKind = NetworkKind | HandleKind
+
+export const NETWORK_KINDS: readonly NetworkKind[] = [
   'body',
   'request',
   'socket',
@@ -10,6 +15,14 @@ export const LEAK_KINDS: readonly LeakKind[] = [
   'http2',
   'websocket',
 ]
+
+export const HANDLE_KINDS: readonly HandleKind[] = ['timer', 'child', 'watcher', 'worker', 'file']
+
+/** Every kind netsan knows; `kinds` defaults to NETWORK_KINDS. */
+export const LEAK_KINDS: readonly LeakKind[] = [...NETWORK_KINDS, ...HANDLE_KINDS]
+
+/** Words `kinds` accepts for a group of kinds: `kinds: ['network', 'timer']`. */
+export type KindGroup = 'network' | 'handles'
 
 export type Mode = 'fail' | 'warn' | 'off'
 export type SharedPoolsPolicy = 'allow' | 'close' | 'fail'
@@ -32,7 +45,8 @@ export interface ChurnOptions {
 /** Options as users write them (`environmentOptions.netsan`, `testEnvironmentOptions.netsan`, `track()`). */
 export interface NetsanOptions {
   mode?: Mode
-  kinds?: LeakKind[]
+  /** Default: the network kinds. Handle kinds are opt-in: `['network', 'timer']`, `['network', 'handles']`. */
+  kinds?: (LeakKind | KindGroup)[]
   settleMs?: number
   sharedPools?: SharedPoolsPolicy
   bodies?: BodiesPolicy

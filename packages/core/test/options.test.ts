@@ -117,7 +117,7 @@ describe('kinds: [] checks nothing, so it is refused', () => {
     assert.equal(e.code, ErrorCodes.INVALID_OPTION)
     assert.equal(
       e.message,
-      `netsan: invalid value for option "kinds": received []; allowed: a non-empty array of body, request, socket, idle, server, http2, websocket (to check nothing, use mode: 'off')`,
+      `netsan: invalid value for option "kinds": received []; allowed: a non-empty array of body, request, socket, idle, server, http2, websocket, timer, child, watcher, worker, file, or the groups 'network', 'handles' (to check nothing, use mode: 'off')`,
     )
   })
 })
@@ -137,12 +137,12 @@ describe('expectNoLeakedConnections(options) is validated like the config', () =
     [
       { kinds: ['body', 'pipes'] },
       ErrorCodes.INVALID_OPTION,
-      `netsan: invalid value for option "kinds[1]" of expectNoLeakedConnections(): received "pipes"; allowed: 'body', 'request', 'socket', 'idle', 'server', 'http2', 'websocket'`,
+      `netsan: invalid value for option "kinds[1]" of expectNoLeakedConnections(): received "pipes"; allowed: 'body', 'request', 'socket', 'idle', 'server', 'http2', 'websocket', 'timer', 'child', 'watcher', 'worker', 'file', 'network', 'handles'`,
     ],
     [
       { kinds: [] },
       ErrorCodes.INVALID_OPTION,
-      `netsan: invalid value for option "kinds" of expectNoLeakedConnections(): received []; allowed: a non-empty array of body, request, socket, idle, server, http2, websocket (to check nothing, do not call it)`,
+      `netsan: invalid value for option "kinds" of expectNoLeakedConnections(): received []; allowed: a non-empty array of body, request, socket, idle, server, http2, websocket, timer, child, watcher, worker, file, or the groups 'network', 'handles' (to check nothing, do not call it)`,
     ],
     [
       { timeout: 5 },

@@ -2,6 +2,7 @@ import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environmen
 import type { Circus } from '@jest/types'
 import { createSession, type Outcome, resolveOptions, type Scope, type Session } from 'netsan'
 import { jestColors } from './colors.ts'
+import { exitDiagnosis } from './exit.ts'
 import { forJest } from './jest-error.ts'
 import { fileName, jestMainPid, projectName, rawOptions } from './options.ts'
 import { attachSandbox } from './sandbox.ts'
@@ -47,6 +48,7 @@ export class JestLifecycle {
   /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
   private readonly attempts = new WeakMap<TestEntry, Scope>()
   private detach: (() => void) | undefined
+  private exit: ReturnType<typeof exitDiagnosis> | undefined
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     this.config = config
@@ -71,6 +73,8 @@ export class JestLifecycle {
     })
     this.session = session
     if (!session.engine) return
+    this.exit = exitDiagnosis(this.config, session)
+    this.exit.fileStarted()
     this.detach = attachSandbox(session, sandbox)
     this.fileScope = session.startFile(fileName(session.options.root, this.context))
   }
@@ -258,6 +262,7 @@ export class JestLifecycle {
     } finally {
       this.detach?.()
       session.dispose()
+      this.exit?.fileEnded()
     }
   }
 }

@@ -4,6 +4,7 @@ import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentR
 import { registerOnCollect, registerOnCollectInVm } from './collect.ts'
 import { vitestColors } from './colors.ts'
 import { loadCore, ownDirectories } from './core.ts'
+import { diagnoseExit, exitBaseline } from './exit.ts'
 import { bare, isOptionError, refuse } from './refuse.ts'
 import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
@@ -116,8 +117,12 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
     // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
     reportOutcome(outcome)
   } finally {
-    // Teardown runs when the worker is done with its files (once per file where files are isolated).
-    reportOutcome(await state.session.endWorker())
+    try {
+      // Teardown runs when the worker is done with its files (once per file where files are isolated).
+      reportOutcome(await state.session.endWorker())
+    } finally {
+      diagnoseExit(state)
+    }
   }
   if (loud) throw new state.core.NetsanError(state.core.ErrorCodes.NO_HOOKS, loud)
 }
@@ -138,6 +143,7 @@ const environment: Environment = {
     const base = await ended(state, baseEnv.setup(global, options))
     publishState(global, state)
     if (global !== globalThis) publishState(globalThis, state)
+    exitBaseline(state)
     await beginFile(state, undefined)
     const unhook = await registerOnCollect(state)
     return {
@@ -179,6 +185,7 @@ const environment: Environment = {
     const context = vm.getVmContext()
     publishState(context, state)
     publishState(globalThis, state)
+    exitBaseline(state)
     // The tests' realm: netsan's trackers patch its globals (fetch, WebSocket) too, and a copy of
     // netsan loaded inside it finds this engine.
     const engine = state.session.engine

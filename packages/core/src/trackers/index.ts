@@ -1,6 +1,7 @@
 import type { Engine } from '../engine.ts'
 import { installPoolCreationTracker } from './agents.ts'
 import { installFetchTracker } from './fetch.ts'
+import { installHandleTrackers } from './handles/index.ts'
 import { installHttpClientTracker } from './http-client.ts'
 import { installServerTracker } from './server.ts'
 import { installSocketTracker } from './socket.ts'
@@ -20,6 +21,8 @@ export function installTrackers(engine: Engine): () => void {
     ),
     installServerTracker(engine),
     installFetchTracker(engine),
+    // Opt-in handle kinds (timer, child, watcher, worker, file): nothing is installed unless `kinds` names one.
+    installHandleTrackers(engine),
   ]
   undici.watchGlobalDispatchers()
   return () => {

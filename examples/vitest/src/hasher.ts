@@ -1,0 +1,27 @@
+// Hashes off the main thread (the `worker` handle kind).
+import { Worker } from 'node:worker_threads'
+
+const CODE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+parentPort.on('message', (s) => parentPort.postMessage(createHash('sha256').update(s).digest('hex')))
+`
+
+export interface Hasher {
+  hash(text: string): Promise<string>
+  close(): Promise<void>
+}
+
+export function startHasher(): Hasher {
+  const worker = new Worker(CODE, { eval: true })
+  return {
+    hash: (text) =>
+      new Promise((resolve) => {
+        worker.once('message', resolve)
+        worker.postMessage(text)
+      }),
+    close: async () => {
+      await worker.terminate()
+    },
+  }
+}
