@@ -5,6 +5,7 @@ import { Resource } from '../resource.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 import { NO_BODY_STATUS, noop } from './registry.ts'
 import { abortRequest, bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
+import { bodyUnfinished, UNFINISHED_BODY, UNFINISHED_BODY_FIX } from './undici-bodies.ts'
 
 const WRAPPED = Symbol.for('netsan.fetch.v1')
 
@@ -53,7 +54,9 @@ export function installFetchTracker(engine: Engine): () => void {
         site,
         owner,
         origin: () => originOf(url),
-        describe: () => `${method} ${redactUrl(url)}, no response yet${noSignal ? ' (no AbortSignal)' : ''}`,
+        describe: () =>
+          `${method} ${redactUrl(url)}${undici && bodyUnfinished(undici) ? `, ${UNFINISHED_BODY}` : ''}, no response yet${noSignal ? ' (no AbortSignal)' : ''}`,
+        fix: () => (undici && bodyUnfinished(undici) ? UNFINISHED_BODY_FIX : undefined),
         isOpen: () => pending,
         whenClosed: (done) => (pending ? (waiters ??= []).push(done) : done()),
         close: () => {

@@ -8,18 +8,11 @@ import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import type { Site } from '../stack.ts'
 import { callSiteWrapper } from './call-sites.ts'
-import {
-  claimSocket,
-  countConnection,
-  isTls,
-  NO_BODY_STATUS,
-  noop,
-  publishesEverySocket,
-  registry,
-} from './registry.ts'
+import { claimSocket, countConnection, isTls, noop, publishesEverySocket, registry } from './registry.ts'
 
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
+const UNENDED_FIX = 'finish the request with req.end() once its body is written, or abort it (req.destroy())'
 
 interface RequestInfo {
   site: Site
@@ -81,7 +74,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
       site,
       owner,
       origin: () => originOf(info.url),
-      describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
+      describe: () =>
+        `${method} ${redactUrl(info.url)}${req.writableEnded ? '' : ', request body never finished (req.end() never called)'}, no response yet`,
+      fix: () => (req.writableEnded ? undefined : UNENDED_FIX),
       isOpen: () => !info.done && !req.destroyed,
       whenClosed: (done) => (info.done || req.destroyed ? done() : (info.waiters ??= []).push(done)),
       // Ended as a caller's AbortSignal ends it (Node destroys the request with an AbortError): retry
@@ -179,8 +174,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
     finished(info)
     const method = req.method ?? 'GET'
     const status = res.statusCode ?? 0
-    if (method === 'HEAD' || NO_BODY_STATUS.has(status) || res.headers['content-length'] === '0') return
+    // An upgrade (101) is handed over on 'upgrade', never as a response.
+    if (status === 101) return
     const length = res.headers['content-length']
+    // @note A response with no body bytes (HEAD, 204, 304, content-length: 0, chunked with no chunk)
+    // still keeps its socket until it is read, resumed or destroyed: the agent's next request waits
+    // for it (docs/discoveries/http-empty-bodies.md). It holds nothing once that socket is closed.
+    const empty = () => res.complete && res.readableLength === 0 && !res.readableDidRead
+    const socket = res.socket
     const resource = new Resource({
       kind: 'body',
       checkAt: 'test',
@@ -188,11 +189,22 @@ export function installHttpClientTracker(engine: Engine): () => void {
       owner: info.owner.live(),
       origin: () => originOf(info.url),
       describe: () =>
-        `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
+        `${method} ${redactUrl(info.url)} → ${status}, ${
+          empty()
+            ? 'empty body never consumed, holding its socket'
+            : `${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`
+        }`,
       // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak.
-      isOpen: () => !res.readableEnded && !res.destroyed && !(res as { _dumped?: boolean })._dumped,
-      whenClosed: (done) =>
-        res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
+      isOpen: () =>
+        !res.readableEnded &&
+        !res.destroyed &&
+        !(res as { _dumped?: boolean })._dumped &&
+        !(empty() && (!socket || socket.destroyed)),
+      whenClosed: (done) => {
+        if (res.readableEnded || res.destroyed) return done()
+        res.once('end', done).once('close', done)
+        if (socket && !socket.destroyed) socket.once('close', done)
+      },
       // Drained rather than destroyed: a destroyed response makes the client (got, axios…) emit
       // 'error' on a stream nobody listens to any more.
       // IncomingMessage emits 'error' only to listeners it already has, so draining needs no listener of netsan's.
@@ -232,7 +244,11 @@ export function installHttpClientTracker(engine: Engine): () => void {
     for (const mod of modules as unknown as Record<string, any>[]) {
       for (const name of ['request', 'get']) {
         const original = mod[name]
-        const wrapper = callSiteWrapper(engine, original)
+        // Where no channel fires at creation (Node 20), the request is registered as it is returned:
+        // one whose body is never ended (no req.end()) publishes nothing at all.
+        const wrapper = callSiteWrapper(engine, original, undefined, (req: http.ClientRequest) => {
+          if (req && typeof req === 'object' && !infos.has(req)) onRequest(req)
+        })
         mod[name] = wrapper
         undo.push(() => {
           if (mod[name] === wrapper) mod[name] = original

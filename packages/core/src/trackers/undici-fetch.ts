@@ -1,0 +1,94 @@
+import type { Engine } from '../engine.ts'
+import type { Scope } from '../scope.ts'
+import type { Site } from '../stack.ts'
+import type { UndiciRequestInfo } from './undici.ts'
+import { handlerOf, isFetchHandler } from './undici-bodies.ts'
+
+/**
+ * The controller undici's `fetch()` makes for each call (its `Fetch` class, the same in undici 6, 7 and
+ * 8): `state` turns 'aborted' when the Response's body is cancelled, and `connection.abort` is the
+ * abort of the request it serves now (docs/discoveries/undici-fetch.md).
+ */
+export interface FetchController {
+  state?: string
+  serializedAbortReason?: unknown
+  connection?: { abort?: unknown } | null
+  abort?: (reason?: unknown) => void
+}
+
+// undici's FinalizationRegistry cancels the body of a Response that was collected unread, with this
+// reason: the caller never read it, whether or not the GC came first.
+const COLLECTED = 'Response object has been garbage collected'
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+// Fetches waiting for their next hop: a fetch with `redirect: 'manual'` never takes one, so few are kept.
+const MAX_REDIRECTING = 32
+
+/**
+ * Links undici requests to the `fetch()` they serve, for npm undici's own fetch (the global one is
+ * wrapped: fetch.ts). A `fetch()` creates its controller, then dispatches its first request in the
+ * same synchronous run; a redirect's next request comes later and goes to the fetch that got the 3xx.
+ */
+export function createFetchLinker(engine: Engine) {
+  let pending: FetchController | undefined
+  const redirecting: FetchController[] = []
+  const firstHop = new WeakMap<FetchController, { site: Site; owner: Scope }>()
+  return {
+    created(controller: FetchController): void {
+      // Made inside a wrapped fetch: that wrapper tracks its Response.
+      if (engine.calls.getStore()?.owned) return
+      pending = controller
+      queueMicrotask(() => {
+        if (pending === controller) pending = undefined
+      })
+    },
+
+    /** At a request's creation: the fetch it serves, if any (the redirect's hop takes the first hop's site and owner). */
+    link(info: UndiciRequestInfo): void {
+      if (pending === undefined && redirecting.length === 0) return
+      if (!isFetchHandler(info.handler ?? handlerOf(info.request))) return
+      if (pending) {
+        info.fetch = pending
+        pending = undefined
+        firstHop.set(info.fetch, { site: info.site, owner: info.owner })
+        return
+      }
+      const i = redirecting.findIndex((f) => firstHop.get(f)?.owner === info.owner)
+      if (i === -1) return
+      const [controller] = redirecting.splice(i, 1)
+      const first = firstHop.get(controller!)!
+      info.fetch = controller
+      info.site = first.site
+    },
+
+    /** At a response's headers. */
+    headers(info: UndiciRequestInfo): void {
+      if (!info.fetch || !REDIRECTS.has(info.status ?? 0)) return
+      redirecting.push(info.fetch)
+      if (redirecting.length > MAX_REDIRECTING) redirecting.shift()
+    },
+  }
+}
+
+/**
+ * Whether the Response body of the fetch that `info` served is still unread by its caller: the fetch
+ * still serves this request (not a redirect it left), and nobody cancelled or aborted it. Without a
+ * known fetch, a cancel cannot be told from an unread body: not judged.
+ */
+export function fetchBodyPending(info: UndiciRequestInfo, handler: { abort?: unknown }): boolean {
+  const controller = info.fetch
+  if (!controller || controller.connection?.abort !== handler.abort) return false
+  return controller.state === 'ongoing' || controller.serializedAbortReason === COLLECTED
+}
+
+/**
+ * Ends a leaked fetch body that still holds its connection as its caller would: cancelling a
+ * Response's body aborts its fetch (undici's cancel algorithm), which errors the body's stream.
+ */
+export function abortFetch(info: UndiciRequestInfo, reason: Error): boolean {
+  const controller = info.fetch
+  if (!controller || typeof controller.abort !== 'function') return false
+  try {
+    controller.abort(reason)
+  } catch {}
+  return true
+}
