@@ -198,6 +198,57 @@ describe("npm undici's own fetch", () => {
   })
 })
 
+describe('small bodies read only partly', () => {
+  // A reader that takes the first chunk and walks away: with a small body the connection is free, but
+  // the same code pins one in production, where the rest of a large body never arrives.
+  async function firstChunk(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    await body?.getReader().read()
+  }
+  async function toTheEnd(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    const reader = body!.getReader()
+    while (!(await reader.read()).done) {}
+  }
+
+  test('global fetch: read partly is a body leak; read to the end it is clean', async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const res = await fetch(`${srv.url}/small?bytes=2048`) // MARK:partly-fetch
+    await firstChunk(res.body)
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /→ 200, 2048-byte body read only partly$/)
+    assertCreatedAt(leak, import.meta.url, 'MARK:partly-fetch')
+    const fixed = track({ root: ROOT, bodies: 'all' })
+    await toTheEnd((await fetch(`${srv.url}/small?bytes=2048`)).body)
+    assert.deepEqual(await fixed.end(), [])
+  })
+
+  test("npm undici's fetch: the same", async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const res = await undiciFetch(`${srv.url}/small?bytes=2048`) // MARK:partly-undici-fetch
+    await firstChunk(res.body as ReadableStream<Uint8Array>)
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /→ 200, 2048-byte body read only partly$/)
+    assertCreatedAt(leak, import.meta.url, 'MARK:partly-undici-fetch')
+    const fixed = track({ root: ROOT, bodies: 'all' })
+    await toTheEnd((await undiciFetch(`${srv.url}/small?bytes=2048`)).body as ReadableStream<Uint8Array>)
+    assert.deepEqual(await fixed.end(), [])
+  })
+
+  test('undici.request: a body stream read partly is a body leak; read to the end it is clean', async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const { body } = await request(`${srv.url}/small?bytes=2048`) // MARK:partly-request
+    await new Promise((r) => body.once('readable', r))
+    body.read(10)
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /→ 200, body read only partly$/)
+    assertCreatedAt(leak, import.meta.url, 'MARK:partly-request')
+    const fixed = track({ root: ROOT, bodies: 'all' })
+    const res = await request(`${srv.url}/small?bytes=2048`)
+    for await (const _ of res.body) {
+    }
+    assert.deepEqual(await fixed.end(), [])
+  })
+})
+
 describe('MockAgent through npm undici', () => {
   const ORIGIN = 'http://api.example.test'
   const USERS = 'x'.repeat(2048)
@@ -270,6 +321,26 @@ describe('MockAgent through npm undici', () => {
       } finally {
         setGlobalDispatcher(previous)
       }
+    }))
+
+  test("the MockAgent's MockPool used directly: pool.request() and dispatcher: pool", () =>
+    withMock({ bodies: 'all' }, async (mock, file) => {
+      const pool = mock.get(ORIGIN)
+      pool.intercept({ path: '/users' }).reply(200, USERS).times(3)
+      const scope = file.track('leaks')
+      await pool.request({ origin: ORIGIN, path: '/users', method: 'GET' }) // MARK:pool-request
+      await undiciFetch(`${ORIGIN}/users`, { dispatcher: pool }) // MARK:pool-fetch
+      const leaks = await scope.end()
+      assert.deepEqual(
+        leaks.map((l) => l.kind),
+        ['body', 'body'],
+      )
+      assertCreatedAt(leaks[0]!, import.meta.url, 'MARK:pool-request')
+      assertCreatedAt(leaks[1]!, import.meta.url, 'MARK:pool-fetch')
+      const fixed = file.track('fixed')
+      const { body } = await pool.request({ origin: ORIGIN, path: '/users', method: 'GET' })
+      await body.text()
+      assert.deepEqual(await fixed.end(), [])
     }))
 
   test('a mocked reply that never comes is an in-flight request, which cleanup aborts', () =>
@@ -375,12 +446,9 @@ describe('request bodies never finished', () => {
         c.enqueue(new TextEncoder().encode('partial'))
       },
     })
+    const init = { method: 'POST', body: stream, duplex: 'half' } as RequestInit
     const scope = track({ root: ROOT })
-    const pending = fetch(`${srv.url}/upload`, {
-      method: 'POST',
-      body: stream,
-      duplex: 'half',
-    } as RequestInit) // MARK:fetch-no-end
+    const pending = fetch(`${srv.url}/upload`, init) // MARK:fetch-no-end
     await tick(30)
     const leak = only(await scope.end(), 'request')
     assert.match(leak.description, /request body never finished \(its stream never ended\), no response yet/)

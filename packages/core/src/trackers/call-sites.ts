@@ -126,3 +126,43 @@ export function instrumentDispatcher(
     for (const u of undo) u()
   }
 }
+
+/**
+ * A MockPool or MockClient does not dispatch through its prototype: its constructor assigns the mock
+ * dispatch to the instance itself, after `EventEmitter.init` (where netsan sees the instance). An
+ * accessor takes that one assignment and stores the wrapped function as the plain property it would
+ * have been; read before (the constructor keeps the prototype's as its passthrough), it gives what it
+ * would have given. Returns the undo, or undefined when the instance has its own `dispatch` already.
+ */
+export function wrapAssignedDispatch(
+  engine: Engine,
+  instance: object,
+  mocked: MockedDispatch,
+): (() => void) | undefined {
+  if (Object.hasOwn(instance, 'dispatch')) return undefined
+  let original: unknown
+  let wrapped: unknown
+  Object.defineProperty(instance, 'dispatch', {
+    configurable: true,
+    get(this: object) {
+      return (Object.getPrototypeOf(this) as { dispatch?: unknown }).dispatch
+    },
+    set(this: object, value: unknown) {
+      original = value
+      wrapped = typeof value === 'function' ? dispatchWrapper(engine, value as never, mocked) : value
+      Object.defineProperty(this, 'dispatch', {
+        value: wrapped,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      })
+    },
+  })
+  const ref = new WeakRef(instance)
+  return () => {
+    const target = ref.deref() as { dispatch?: unknown } | undefined
+    if (!target) return
+    if (original === undefined) delete target.dispatch
+    else if (target.dispatch === wrapped) target.dispatch = original
+  }
+}

@@ -130,7 +130,9 @@ function trackBody(
     isOpen: () => {
       // Still streaming: holds a connection, or a stream that was never finished.
       if (held()) return true
-      if (res.bodyUsed) return false
+      // Read to its end, cancelled or errored, the stream is finished; read partly, it is still readable
+      // and the rest will never be read (in production, where bodies are large, it pins its connection).
+      if (res.bodyUsed && !stillReadable(res.body)) return false
       return (policy ??= bodyPolicy(engine, call.site))
     },
     whenClosed: (done) => {
@@ -151,4 +153,9 @@ function trackBody(
     },
   })
   void resource
+}
+
+/** A web ReadableStream not closed, errored nor cancelled (node:stream's isReadable takes web streams too). */
+function stillReadable(body: ReadableStream | null): boolean {
+  return body !== null && process.getBuiltinModule('node:stream').isReadable(body as never) === true
 }

@@ -49,9 +49,12 @@ export function bodyOf(info: UndiciRequestInfo): any {
   return undefined
 }
 
-/** A body stream nobody has read from, consumed, or destroyed. */
-export function unread(body: any): boolean {
-  return !body.destroyed && !body.readableEnded && !body.readableDidRead && !body.bodyUsed
+/**
+ * A body stream nobody has read to its end (`text()`, `dump()`… do) or destroyed: unread, or read
+ * partly. (undici's `bodyUsed` turns true at the first read: it cannot tell partly from wholly.)
+ */
+export function notReadToEnd(body: any): boolean {
+  return !body.destroyed && !body.readableEnded
 }
 
 /**

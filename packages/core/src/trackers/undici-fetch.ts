@@ -6,12 +6,15 @@ import { handlerOf, isFetchHandler } from './undici-bodies.ts'
 
 /**
  * The controller undici's `fetch()` makes for each call (its `Fetch` class, the same in undici 6, 7 and
- * 8): `state` turns 'aborted' when the Response's body is cancelled, and `connection.abort` is the
- * abort of the request it serves now (docs/discoveries/undici-fetch.md).
+ * 8): `reportTimingSteps` appears when the Response's body has finished, `serializedAbortReason` says
+ * why it was aborted, and `connection.abort` is the abort of the request it serves now
+ * (docs/discoveries/undici-fetch.md).
  */
 export interface FetchController {
   state?: string
   serializedAbortReason?: unknown
+  /** Set by undici when the Response's body stream has finished (fetch's "process response end-of-body"). */
+  reportTimingSteps?: unknown
   connection?: { abort?: unknown } | null
   abort?: (reason?: unknown) => void
 }
@@ -70,14 +73,20 @@ export function createFetchLinker(engine: Engine) {
 }
 
 /**
- * Whether the Response body of the fetch that `info` served is still unread by its caller: the fetch
- * still serves this request (not a redirect it left), and nobody cancelled or aborted it. Without a
- * known fetch, a cancel cannot be told from an unread body: not judged.
+ * Whether the caller never finished the Response body of the fetch that `info` served: the fetch still
+ * serves this request (not a redirect it left), and the Response's stream was neither read to its end,
+ * nor cancelled, nor errored. undici marks exactly that on the controller: it sets `reportTimingSteps`
+ * once that stream has finished (and at once for a response with no body: HEAD, 204, 304).
  */
-export function fetchBodyPending(info: UndiciRequestInfo, handler: { abort?: unknown }): boolean {
+export function fetchBodyPending(info: UndiciRequestInfo): boolean {
   const controller = info.fetch
-  if (!controller || controller.connection?.abort !== handler.abort) return false
-  return controller.state === 'ongoing' || controller.serializedAbortReason === COLLECTED
+  if (!controller || controller.connection?.abort !== info.handler?.abort) return false
+  return controller.reportTimingSteps === undefined || controller.serializedAbortReason === COLLECTED
+}
+
+/** Whether the caller read some of it: the stream under the Response gave it bytes. */
+export function fetchBodyRead(info: UndiciRequestInfo): boolean {
+  return info.handler?.body?.readableDidRead === true
 }
 
 /**

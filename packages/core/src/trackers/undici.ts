@@ -7,7 +7,7 @@ import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { createdByAppCode, directCreator, type Site } from '../stack.ts'
-import { instrumentDispatcher, type MockedDispatch } from './call-sites.ts'
+import { instrumentDispatcher, type MockedDispatch, wrapAssignedDispatch } from './call-sites.ts'
 import {
   claimSocket,
   countConnection,
@@ -16,6 +16,7 @@ import {
   NO_BODY_STATUS,
   noop,
   type PoolOrigin,
+  registry,
 } from './registry.ts'
 import {
   bodyOf,
@@ -23,11 +24,17 @@ import {
   handlerOf,
   headerValue,
   isFetchHandler,
+  notReadToEnd,
   UNFINISHED_BODY,
   UNFINISHED_BODY_FIX,
-  unread,
 } from './undici-bodies.ts'
-import { abortFetch, createFetchLinker, type FetchController, fetchBodyPending } from './undici-fetch.ts'
+import {
+  abortFetch,
+  createFetchLinker,
+  type FetchController,
+  fetchBodyPending,
+  fetchBodyRead,
+} from './undici-fetch.ts'
 import { observeMockedHandler } from './undici-mock.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
@@ -127,6 +134,12 @@ export function installUndiciTracker(engine: Engine) {
   const instrument = (dispatcher: object) => {
     const undo = instrumentDispatcher(engine, dispatcher, wrappedMethods, mockedDispatch)
     if (undo) undoInstrument.push(undo)
+    // A MockPool's or MockClient's mock dispatch is its own property, not its prototype's.
+    const name = (dispatcher as { constructor?: { name?: string } }).constructor?.name
+    if (registry.mocks.has(dispatcher) && (name === 'MockPool' || name === 'MockClient')) {
+      const undoOwn = wrapAssignedDispatch(engine, dispatcher, mockedDispatch)
+      if (undoOwn) undoInstrument.push(undoOwn)
+    }
   }
 
   /** Pools created under netsan's eye (see agents.ts) report their sockets here. */
@@ -219,6 +232,10 @@ export function installUndiciTracker(engine: Engine) {
     fetches.link(info)
     const mocked = info.mocked ? ' (mocked by MockAgent)' : ''
     const what = () => `${info.method} ${redactUrl(info.url)}`
+    // Set once the response ended: a body stream that arrived whole (undici.request() and the like),
+    // or the Response of a fetch(), judged from its fetch controller (undici-fetch.ts).
+    let buffered: WeakRef<any> | undefined
+    let fetchBody = false
     const resource = new Resource({
       kind: 'request',
       checkAt: 'test',
@@ -228,20 +245,20 @@ export function installUndiciTracker(engine: Engine) {
       describe: () => {
         if (info.state === 'pending')
           return `${what()}${bodyUnfinished(info) ? `, ${UNFINISHED_BODY}` : ''}, no response yet${mocked}`
-        if (!buffered) return `${what()} → ${info.status}, body not read to the end${mocked}`
-        if (info.fetch) {
+        if (!buffered && !fetchBody) return `${what()} → ${info.status}, body not read to the end${mocked}`
+        if (fetchBody) {
           const size = info.length ? `${info.length}-byte body` : 'body'
-          return `${what()} → ${info.status}, ${size} never read${mocked}`
+          return `${what()} → ${info.status}, ${size} ${fetchBodyRead(info) ? 'read only partly' : 'never read'}${mocked}`
         }
-        return `${what()} → ${info.status}, body never read${mocked || ' (buffered whole)'}`
+        return buffered?.deref()?.readableDidRead
+          ? `${what()} → ${info.status}, body read only partly${mocked}`
+          : `${what()} → ${info.status}, body never read${mocked || ' (buffered whole)'}`
       },
       isOpen: () => {
         if (info.state !== 'done') return true
+        if (fetchBody) return fetchBodyPending(info) && bodyPolicy(engine, info.site)
         const body = buffered?.deref()
-        if (body === undefined || !unread(body)) return false
-        const handler = info.handler ?? handlerOf(info.request)
-        if (isFetchHandler(handler) && !fetchBodyPending(info, handler)) return false
-        return bodyPolicy(engine, info.site)
+        return body !== undefined && notReadToEnd(body) && bodyPolicy(engine, info.site)
       },
       fix: () => (bodyUnfinished(info) ? UNFINISHED_BODY_FIX : undefined),
       whenClosed: (done) => whenDone(info, done),
@@ -249,13 +266,20 @@ export function installUndiciTracker(engine: Engine) {
       // AbortError, which retry logic leaves alone); a body is drained.
       close: () => (info.state === 'pending' ? abortRequest(info, abortError()) : abandon(info)),
     })
-    // A small body arrives whole and the connection goes back to the pool, yet nobody read it: the
-    // body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md), and
-    // for fetch(), the stream its Response reads from (docs/discoveries/undici-fetch.md).
-    let buffered: WeakRef<any> | undefined
+    // A small body arrives whole and the connection goes back to the pool, yet nobody read it (to its
+    // end): the body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md),
+    // and for fetch(), its controller (docs/discoveries/undici-fetch.md).
     whenDone(info, () => {
-      const body = info.status !== undefined ? bodyOf(info) : undefined
-      if (body && unread(body)) buffered = new WeakRef(body)
+      if (info.status === undefined) return resource.release()
+      info.handler ??= handlerOf(info.request)
+      if (isFetchHandler(info.handler)) {
+        // Without its fetch controller, a cancelled body cannot be told from an unread one.
+        if (info.fetch) fetchBody = true
+        else resource.release()
+        return
+      }
+      const body = bodyOf(info)
+      if (body && notReadToEnd(body)) buffered = new WeakRef(body)
       else resource.release()
     })
     info.resource = resource
@@ -516,7 +540,7 @@ function abandon(info: UndiciRequestInfo): void {
   abortRequest(info, abortError())
 }
 
-/** The `bodies` policy for a fully buffered, unread body. */
+/** The `bodies` policy for a fully buffered body that was not read to its end. */
 export function bodyPolicy(engine: Engine, site: Site): boolean {
   const policy = engine.options.bodies
   return policy === 'all' || (policy === 'app' && createdByAppCode(site))
