@@ -44,14 +44,14 @@ const LEAKS = [
     file: 'unfinished.test.js',
     test: 'node:http body never ended leaks',
     words: 'in-flight request',
-    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(req\.end\(\) never called\), no response yet\n[^]*fix: finish the request with req\.end\(\)/,
+    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(req\.end\(\) never called\), no response yet\n[\s\S]*fix: finish the request with req\.end\(\)/,
     at: `unfinished.test.js:${lineOf('recall', 'unfinished.test.js', 'LEAK:no-end')}`,
   },
   {
     file: 'unfinished.test.js',
     test: 'undici body stream never ended leaks',
     words: 'in-flight request',
-    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[^]*fix: end the request body stream/,
+    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[\s\S]*fix: end the request body stream/,
     at: `unfinished.test.js:${lineOf('recall', 'unfinished.test.js', 'LEAK:undici-no-end')}`,
   },
 ]

@@ -44,13 +44,13 @@ const LEAKS = [
   {
     test: 'node:http body never ended leaks',
     kind: 'request',
-    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(req\.end\(\) never called\), no response yet\n[^]*fix: finish the request with req\.end\(\)/,
+    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(req\.end\(\) never called\), no response yet\n[\s\S]*fix: finish the request with req\.end\(\)/,
     at: lineOf('recall', 'unfinished.test.ts', '// LEAK no end'),
   },
   {
     test: 'undici body stream never ended leaks',
     kind: 'request',
-    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[^]*fix: end the request body stream/,
+    text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[\s\S]*fix: end the request body stream/,
     at: lineOf('recall', 'unfinished.test.ts', '// LEAK undici no end'),
   },
 ] as const
