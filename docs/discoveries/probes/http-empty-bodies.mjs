@@ -39,10 +39,10 @@ const onFinish = ({ response }) =>
 dc.subscribe('http.client.response.finish', onFinish)
 
 /** One request on a keep-alive agent with maxSockets 1; `handling` decides what the caller does with the response. */
-async function run(method, path, handling, keepAlive = true) {
+async function run(method, path, handling, keepAlive = true, headers = {}) {
   const agent = new http.Agent({ keepAlive, maxSockets: 1 })
   const first = await new Promise((resolve) => {
-    const req = http.request(`${base}${path}`, { method, agent })
+    const req = http.request(`${base}${path}`, { method, agent, headers })
     if (handling === 'no listener') req.once('socket', () => setImmediate(() => resolve({ req })))
     else req.once('response', (res) => resolve({ req, res }))
     req.end()
@@ -83,6 +83,12 @@ for (const [name, path, method] of CASES) {
 for (const [name, path, method] of CASES.slice(0, 2)) {
   console.log(
     `${process.version} ${name.padEnd(26)} keepAlive: false, never read  ${await run(method, path, 'response listener, never read', false)}`,
+  )
+}
+// The server closes the connection after the response (`connection: close`, as supertest's does).
+for (const [name, path, method] of CASES.slice(0, 2)) {
+  console.log(
+    `${process.version} ${name.padEnd(26)} connection: close, never read  ${await run(method, path, 'response listener, never read', true, { connection: 'close' })}`,
   )
 }
 dc.unsubscribe('http.client.response.finish', onFinish)

@@ -180,6 +180,17 @@ describe("npm undici's own fetch", () => {
     assert.deepEqual(await fixed.end(), [])
   })
 
+  test('two fetches redirected at once: each final body is judged with its own fetch', async () => {
+    const url = `${srv.url}/redirect?to=${encodeURIComponent('/small?bytes=2048')}`
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const first = undiciFetch(url) // MARK:redirect-a
+    const second = undiciFetch(url) // MARK:redirect-b
+    const [a, b] = await Promise.all([first, second])
+    assert.equal(a.status, 200)
+    assert.equal((await b.text()).length, 2048)
+    assertCreatedAt(only(await scope.end(), 'body'), import.meta.url, 'MARK:redirect-a')
+  })
+
   test('clean: HEAD, 204 and 304 carry no body', async () => {
     const scope = track({ root: ROOT, bodies: 'all' })
     assert.equal(await statusViaUndiciFetch(`${srv.url}/x?bytes=10`, { method: 'HEAD' }), 200)

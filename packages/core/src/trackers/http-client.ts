@@ -3,6 +3,7 @@ import type net from 'node:net'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { abortError } from '../errors.ts'
+import { noticeOnce } from '../notice.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
@@ -13,6 +14,8 @@ import { claimSocket, countConnection, isTls, noop, publishesEverySocket, regist
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
 const UNENDED_FIX = 'finish the request with req.end() once its body is written, or abort it (req.destroy())'
+const UNSEEN_REQUEST =
+  "a node:http request was made through an http.request()/http.get() taken before netsan was installed. This Node publishes no channel when a request is created, so such requests are seen only from their end() on: one whose req.end() is never called is not reported, and its creation stack is its socket's. Call http.request() through the module at call time, or start netsan before that module loads (docs/discoveries/unfinished-request-body.md)."
 
 interface RequestInfo {
   site: Site
@@ -223,9 +226,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
     subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestCreated, ({ request }) =>
       onRequest(request),
     ),
-    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) =>
-      onRequest(request),
-    ),
+    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) => {
+      // Created unseen: no http.client.request.created here (Node 20), and made through a function
+      // taken before the wrappers went in. Such a request shows up only at its end().
+      if (!infos.has(request)) noticeOnce('NETSAN_UNSEEN_HTTP_REQUEST', UNSEEN_REQUEST)
+      onRequest(request)
+    }),
     subscribe<{ request: http.ClientRequest; response: http.IncomingMessage }>(
       CHANNELS.httpClientResponseFinish,
       ({ request, response }) => onResponse(request, response),
@@ -245,7 +251,8 @@ export function installHttpClientTracker(engine: Engine): () => void {
       for (const name of ['request', 'get']) {
         const original = mod[name]
         // Where no channel fires at creation (Node 20), the request is registered as it is returned:
-        // one whose body is never ended (no req.end()) publishes nothing at all.
+        // one whose body is never ended (no req.end()) publishes nothing at all
+        // (docs/discoveries/unfinished-request-body.md).
         const wrapper = callSiteWrapper(engine, original, undefined, (req: http.ClientRequest) => {
           if (req && typeof req === 'object' && !infos.has(req)) onRequest(req)
         })

@@ -55,7 +55,9 @@ export function createFetchLinker(engine: Engine) {
         firstHop.set(info.fetch, { site: info.site, owner: info.owner })
         return
       }
-      const i = redirecting.findIndex((f) => firstHop.get(f)?.owner === info.owner)
+      // A fetch sets a fresh connection (its abort still unset) just before it dispatches its next hop;
+      // the others waiting still hold the connection of the 3xx they got.
+      const i = redirecting.findIndex((f) => f.connection != null && f.connection.abort == null)
       if (i === -1) return
       const [controller] = redirecting.splice(i, 1)
       const first = firstHop.get(controller!)!

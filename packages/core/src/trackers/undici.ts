@@ -3,6 +3,7 @@ import type tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { abortError } from '../errors.ts'
+import { noticeOnce } from '../notice.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
@@ -76,6 +77,9 @@ interface PooledSocket {
   pool: PoolOrigin | undefined
   used: boolean
 }
+
+const UNLINKED_FETCH =
+  "a fetch() of npm undici was not seen starting (its controller and its first request were not created together), so whether its Response's body was read is not checked; requests and bodies that still hold a connection still are (docs/discoveries/undici-fetch.md)."
 
 const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
 
@@ -275,7 +279,10 @@ export function installUndiciTracker(engine: Engine) {
       if (isFetchHandler(info.handler)) {
         // Without its fetch controller, a cancelled body cannot be told from an unread one.
         if (info.fetch) fetchBody = true
-        else resource.release()
+        else {
+          noticeOnce('NETSAN_UNSEEN_FETCH_BODY', UNLINKED_FETCH)
+          resource.release()
+        }
         return
       }
       const body = bodyOf(info)
