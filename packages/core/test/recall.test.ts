@@ -3,7 +3,7 @@
 // Each leaking case has its fixed twin.
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
 import {
   Agent,
@@ -230,6 +230,22 @@ describe('small bodies read only partly', () => {
     const fixed = track({ root: ROOT, bodies: 'all' })
     await toTheEnd((await fetch(`${srv.url}/small?bytes=2048`)).body)
     assert.deepEqual(await fixed.end(), [])
+  })
+
+  test('clean: a body still being piped into a slow sink when the scope ends is waited for', async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const res = await fetch(`${srv.url}/small?bytes=2048`)
+    void res.body!.pipeTo(new WritableStream({ write: () => tick(20) }))
+    const { body } = await request(`${srv.url}/small?bytes=2048`)
+    body.pipe(
+      new Writable({
+        write(_chunk, _encoding, callback) {
+          setTimeout(callback, 20)
+        },
+      }),
+    )
+    await tick(1)
+    assert.deepEqual(await scope.end(), [])
   })
 
   test("npm undici's fetch: the same", async () => {

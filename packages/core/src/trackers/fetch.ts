@@ -136,9 +136,14 @@ function trackBody(
       return (policy ??= bodyPolicy(engine, call.site))
     },
     whenClosed: (done) => {
+      // A body being read when the scope ends (a pipe not awaited) is waited for, up to settleMs.
+      const reading = () =>
+        res.bodyUsed && stillReadable(res.body)
+          ? process.getBuiltinModule('node:stream').finished(res.body as never, () => done())
+          : done()
       const info = call.undici()
-      if (info) whenDone(info, done)
-      else done()
+      if (info) whenDone(info, reading)
+      else reading()
     },
     close: () => {
       // Cancelling lets undici abort the request cleanly; a body locked by a reader can only be

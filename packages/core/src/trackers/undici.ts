@@ -265,7 +265,13 @@ export function installUndiciTracker(engine: Engine) {
         return body !== undefined && notReadToEnd(body) && bodyPolicy(engine, info.site)
       },
       fix: () => (bodyUnfinished(info) ? UNFINISHED_BODY_FIX : undefined),
-      whenClosed: (done) => whenDone(info, done),
+      // A body being read when the scope ends (piped, not awaited) is waited for, up to settleMs.
+      whenClosed: (done) =>
+        whenDone(info, () => {
+          const body = buffered?.deref()
+          if (body?.readableDidRead && notReadToEnd(body)) body.once('end', done).once('close', done)
+          else done()
+        }),
       // No response yet: aborted as the caller's AbortSignal would (undici.request rejects with the
       // AbortError, which retry logic leaves alone); a body is drained.
       close: () => (info.state === 'pending' ? abortRequest(info, abortError()) : abandon(info)),
