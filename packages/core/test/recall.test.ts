@@ -191,6 +191,21 @@ describe("npm undici's own fetch", () => {
     assertCreatedAt(only(await scope.end(), 'body'), import.meta.url, 'MARK:redirect-a')
   })
 
+  test("left in flight: cleanup rejects it with an AbortError, as the caller's own signal would", async () => {
+    const scope = track({ root: ROOT })
+    const pending = undiciFetch(`${srv.url}/hang`) // MARK:undici-fetch-hang
+    const settled = pending.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    await tick(20)
+    const leak = only(await scope.end(), 'request')
+    assertCreatedAt(leak, import.meta.url, 'MARK:undici-fetch-hang')
+    const error = await settled
+    assert.equal(error?.name, 'AbortError')
+    assert.match(error.message, /netsan ended a request that the test left in flight/)
+  })
+
   test('clean: HEAD, 204 and 304 carry no body', async () => {
     const scope = track({ root: ROOT, bodies: 'all' })
     assert.equal(await statusViaUndiciFetch(`${srv.url}/x?bytes=10`, { method: 'HEAD' }), 200)

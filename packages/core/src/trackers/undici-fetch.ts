@@ -92,8 +92,9 @@ export function fetchBodyRead(info: UndiciRequestInfo): boolean {
 }
 
 /**
- * Ends a leaked fetch body that still holds its connection as its caller would: cancelling a
- * Response's body aborts its fetch (undici's cancel algorithm), which errors the body's stream.
+ * Ends a leaked fetch as its caller would: an abort of its controller is what the caller's AbortSignal
+ * does (the fetch then rejects with that reason, an AbortError, not `TypeError: fetch failed`), and what
+ * cancelling its Response's body does (undici's cancel algorithm), which errors the body's stream.
  */
 export function abortFetch(info: UndiciRequestInfo, reason: Error): boolean {
   const controller = info.fetch

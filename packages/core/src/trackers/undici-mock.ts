@@ -1,5 +1,7 @@
 /** What a mocked request tells the undici tracker, in the order undici's own channels would. */
 export interface MockedEvents {
+  /** netsan ended the request itself: later callbacks of the mock's reply no longer reach the handler. */
+  muted(): boolean
   /** The mock handed the request its abort (`onConnect`) or controller (`onRequestStart`). */
   connected(abort: (reason: Error) => void): void
   headers(status: number, headers: unknown): void
@@ -34,6 +36,7 @@ export function observeMockedHandler(handler: object, events: MockedEvents): obj
     get(target, key) {
       const value = Reflect.get(target, key)
       if (typeof value !== 'function') return value
+      if (events.muted() && typeof key === 'string' && key.startsWith('on')) return () => {}
       const observe = OBSERVED.get(key)
       if (!observe) return value.bind(target)
       return (...args: unknown[]) => {

@@ -273,8 +273,13 @@ export function installUndiciTracker(engine: Engine) {
           else done()
         }),
       // No response yet: aborted as the caller's AbortSignal would (undici.request rejects with the
-      // AbortError, which retry logic leaves alone); a body is drained.
-      close: () => (info.state === 'pending' ? abortRequest(info, abortError()) : abandon(info)),
+      // AbortError, which retry logic leaves alone; a fetch, through its controller, too); a body is drained.
+      close: () => {
+        if (info.state !== 'pending') return abandon(info)
+        const reason = abortError()
+        abortFetch(info, reason)
+        abortRequest(info, reason)
+      },
     })
     // A small body arrives whole and the connection goes back to the pool, yet nobody read it (to its
     // end): the body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md),
@@ -311,8 +316,20 @@ export function installUndiciTracker(engine: Engine) {
       origin: String(opts.origin ?? '').replace(/\/$/, ''),
       path: opts.path,
       body: opts.body,
-      abort: (reason: Error) => abort?.(reason),
+      // undici 6's mock hands over its abort only with a delayed reply (`err => handler.onError(err)`):
+      // before that, the handler is failed the same way, and the late reply no longer reaches it (7 and
+      // 8 clear the delay's timer on abort).
+      abort: (reason: Error) => {
+        if (abort) return abort(reason)
+        muted = true
+        try {
+          if (typeof handler.onError === 'function') handler.onError(reason)
+          else handler.onResponseError?.(null, reason)
+        } catch {}
+        finish(info)
+      },
     }
+    let muted = false
     const info = newInfo(request, call.site, handler)
     info.mocked = true
     trackRequest(info)
@@ -324,6 +341,7 @@ export function installUndiciTracker(engine: Engine) {
       },
     }
     return observeMockedHandler(handler, {
+      muted: () => muted,
       connected: (a) => (abort = a),
       headers: (status, headers) => onHeaders(info, status, headers),
       done: () => finish(info),
