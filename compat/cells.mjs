@@ -48,6 +48,15 @@ function handler(req, res) {
     res.on('close', () => hanging.delete(res))
     return
   }
+  if (url.pathname === '/nocontent') return res.writeHead(204).end()
+  if (url.pathname === '/redirect') return res.writeHead(302, { location: url.searchParams.get('to') }).end()
+  // Answers once the whole request body has arrived: a body never ended waits forever.
+  if (url.pathname === '/upload') {
+    hanging.add(res)
+    res.on('close', () => hanging.delete(res))
+    req.resume().on('end', () => res.end('ok'))
+    return
+  }
   const size = Number(url.searchParams.get('bytes') ?? 1024 * 1024)
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size })
   res.end(Buffer.alloc(size, 97))
@@ -238,6 +247,40 @@ if (args.group === 'undici') {
     },
   )
   cell(
+    'fetch, 2 KiB body after a redirect',
+    ['body'],
+    async () => {
+      const res = await doFetch(`${H}/redirect?to=${encodeURIComponent('/big?bytes=2048')}`)
+      if (res.status !== 200) throw new Error(`status ${res.status}`)
+    },
+    async () => {
+      await (await doFetch(`${H}/redirect?to=${encodeURIComponent('/big?bytes=2048')}`)).text()
+    },
+  )
+  cell(
+    'fetch, request body never ended',
+    ['request'],
+    async () => {
+      const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('half')) })
+      const p = doFetch(`${H}/upload`, { method: 'POST', body, duplex: 'half' }).catch(noop)
+      await sleep(30)
+      return async () => {
+        await body.cancel().catch(noop)
+        for (const res of hanging) res.destroy()
+        await p
+      }
+    },
+    async () => {
+      const body = new ReadableStream({
+        start: (c) => {
+          c.enqueue(new TextEncoder().encode('whole'))
+          c.close()
+        },
+      })
+      await (await doFetch(`${H}/upload`, { method: 'POST', body, duplex: 'half' })).text()
+    },
+  )
+  cell(
     'fetch over TLS, default dispatcher',
     ['body'],
     async () => {
@@ -302,6 +345,25 @@ if (args.group === 'undici') {
       },
       async () => {
         const { body } = await U.request(`${H}/big?bytes=2048`)
+        await body.text()
+      },
+    )
+    cell(
+      'undici.request, body stream never ended',
+      ['request'],
+      async () => {
+        const body = new Readable({ read() {} })
+        body.push('half')
+        const p = U.request(`${H}/upload`, { method: 'POST', body }).catch(noop)
+        await sleep(30)
+        return async () => {
+          body.destroy()
+          for (const res of hanging) res.destroy()
+          await p
+        }
+      },
+      async () => {
+        const { body } = await U.request(`${H}/upload`, { method: 'POST', body: Readable.from(['whole']) })
         await body.text()
       },
     )
@@ -432,6 +494,27 @@ if (args.group === 'undici') {
       },
       { bodies: 'all' },
     )
+    cell(
+      'MockAgent + undici.request, reply never sent',
+      ['request'],
+      async () => {
+        const mock = new U.MockAgent()
+        mock.disableNetConnect()
+        mock.get('http://api.example.test').intercept({ path: '/slow' }).reply(200, 'late').delay(60_000)
+        const p = U.request('http://api.example.test/slow', { dispatcher: mock }).catch(noop)
+        await sleep(20)
+        return async () => {
+          await p
+          await mock.close()
+        }
+      },
+      async () => {
+        const mock = mockAgent()
+        const { body } = await U.request('http://api.example.test/users', { dispatcher: mock })
+        await body.dump()
+        await mock.close()
+      },
+    )
     // HTTP/2 over TLS, negotiated by ALPN (the server also speaks HTTP/1.1): each case has its own
     // Agent; the leaking one forgets the body, the fixed one reads it and closes the Agent.
     const h2Agent = () => new U.Agent({ allowH2: true, connect: { ca: cert } })
@@ -488,6 +571,47 @@ if (args.group === 'node') {
       return () => res.on('error', noop).destroy()
     },
     async () => drain(await get(http, `${H}/big`)),
+  )
+  // One keep-alive socket: an empty response nobody consumes keeps it (docs/discoveries/http-empty-bodies.md).
+  for (const [name, method, path] of [
+    ['node:http 204, never consumed', 'GET', '/nocontent'],
+    ['node:http HEAD, never consumed', 'HEAD', '/big?bytes=10'],
+  ])
+    cell(
+      name,
+      ['body'],
+      async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+        await new Promise((resolve, reject) =>
+          http.request(`${H}${path}`, { method, agent }, resolve).on('error', reject).end(),
+        )
+        return () => agent.destroy()
+      },
+      async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+        await drain(
+          await new Promise((resolve, reject) =>
+            http.request(`${H}${path}`, { method, agent }, resolve).on('error', reject).end(),
+          ),
+        )
+        agent.destroy()
+      },
+    )
+  cell(
+    'node:http, req.end() never called',
+    ['request'],
+    async () => {
+      const req = http.request(`${H}/upload`, { method: 'POST' }).on('error', noop)
+      req.write('half')
+      await sleep(30)
+      return () => req.destroy()
+    },
+    async () => {
+      const res = await new Promise((resolve) =>
+        http.request(`${H}/upload`, { method: 'POST' }, resolve).end('whole'),
+      )
+      await drain(res)
+    },
   )
   cell(
     'node:http in flight',

@@ -26,26 +26,26 @@ const CAUSES = [
     id: 'small-fetch',
     test: (r) => /^fetch, 2 KiB/.test(r.col ?? ''),
     text:
-      "npm undici's own `fetch`: a small (2 KiB) body it buffered whole and app code never read is not reported " +
-      '(the contract\'s `bodies: "app"` rule). Only the realm\'s global `fetch` is wrapped at the Response level ' +
-      '(`trackers/fetch.ts`); on the channels a buffered body looks finished.',
+      'A small (2 KiB) body app code never read is not reported in the combinations marked: a regression. The ' +
+      "global `fetch` is judged at its `Response` (`trackers/fetch.ts`), npm undici's own `fetch` through the " +
+      'fetch controller undici creates for the call (`trackers/undici-fetch.ts`, docs/discoveries/undici-fetch.md).',
   },
   {
     id: 'small-request',
     test: (r) => /^undici\.request, 2 KiB/.test(r.col ?? ''),
     text:
       '`undici.request()` through the global dispatcher: a small (2 KiB) body app code never read is not ' +
-      'reported in the combinations marked; the same request through its own `Agent` is. The global dispatcher ' +
-      "there may be another copy's: npm copies share `Symbol.for('undici.globalDispatcher.1')` / `.2` with Node's " +
-      'bundled undici (docs/discoveries/global-dispatcher.md; on Node 26 `.1` is the bundled `Dispatcher1Wrapper`).',
+      "reported in the combinations marked: a regression. That dispatcher may be another copy's, which wraps the " +
+      "handler: netsan finds the body on the handler the user's call passed to `dispatch()` (`trackers/call-sites.ts`, " +
+      'docs/discoveries/undici-fetch.md).',
   },
   {
     id: 'mock',
     test: (r) => /MockAgent \+ undici\./.test(`${r.row} ${r.col}`) && /got none/.test(r.detail),
     text:
-      "A `MockAgent` response read through npm undici's own `fetch` or `request` is invisible: MockAgent " +
-      'publishes no channels (docs/discoveries/mocks.md) and only the global `fetch` is wrapped. `MockAgent` ' +
-      'behind the global `fetch` (`setGlobalDispatcher`) works.',
+      "A `MockAgent` response through npm undici's own `fetch` or `request` is not reported: a regression. " +
+      'MockAgent publishes no channels (docs/discoveries/mocks.md); netsan observes a mocked dispatch through its ' +
+      'handler (`trackers/undici-mock.ts`).',
   },
   {
     id: 'h2-u6-idle',
@@ -69,10 +69,9 @@ const CAUSES = [
     id: 'cleanup-error',
     test: (r) => !/HTTP\/2/.test(`${r.row} ${r.col}`) && /uncaught after scope\.end/.test(r.detail),
     text:
-      "netsan's cleanup destroys the connection under a leaked body (the socket fallback in `trackers/undici.ts`) " +
-      "and the body then emits `'error'` with nobody listening (undici 6 `request` on Node 26, through the bundled " +
-      'undici 8 global dispatcher: `SocketError: closed`): an uncaught exception in the test process, on top of ' +
-      'the leak report.',
+      "netsan's cleanup raised an uncaught exception in the test process: a regression. It drains a leaked body " +
+      "found on the handler the user's call passed to `dispatch()` and never destroys the socket under it (undici " +
+      '6 `request` on Node 26 used to throw `SocketError: closed` that way: docs/discoveries/undici-fetch.md).',
   },
   {
     id: 'h2-pool',

@@ -40,7 +40,10 @@ let PKG = path.join(REPO, 'packages')
 /** Node lines of the full matrix: the engines floor, then the live LTS lines. */
 const NODE_VERSIONS = ['20.19.0', '22.23.3', '24.21.0', '26.12.1']
 const UNDICI_MAJORS = [6, 7, 8]
-const CLIENTS = ['axios', 'got', 'node-fetch', 'msw']
+// Majors pinned: npm may otherwise pick an older major whose engines admit the Node that runs it
+// (got 14 and msw 2 instead of got 16 and msw 3), and the tables would change with the machine.
+const CLIENTS = ['axios@1', 'got@16', 'node-fetch@3', 'msw@3']
+const CLIENT_NAMES = CLIENTS.map((s) => s.replace(/(.)@.*$/, '$1'))
 
 // ---- processes ----------------------------------------------------------------------------------
 function run(command, argv, { cwd = REPO, env = {}, timeoutMs = 120_000 } = {}) {
@@ -150,8 +153,13 @@ async function nodeBinary(version) {
 }
 async function install(folder, specs) {
   const dir = path.join(CACHE, folder)
-  const names = specs.map((s) => s.replace(/(.)@.*$/, '$1'))
-  if (names.every((n) => manifest(dir, n))) return dir
+  // Cached when every package is there in the version its spec asks for (`name@range`).
+  const cached = specs.every((spec) => {
+    const [, name, range] = /^(.+?)(?:@([^@]+))?$/.exec(spec)
+    const version = manifest(dir, name)?.version
+    return version !== undefined && (!range || satisfies(version, range))
+  })
+  if (cached) return dir
   log(`  npm i ${specs.join(' ')} in ${dir}`)
   fs.mkdirSync(dir, { recursive: true })
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ private: true }, null, 2)}\n`)
@@ -501,7 +509,7 @@ async function main() {
     versions: {
       undici: Object.fromEntries([...undiciDirs].map(([m, d]) => [m, manifest(d, 'undici').version])),
       clients: clientsDir
-        ? Object.fromEntries(CLIENTS.map((n) => [n, manifest(clientsDir, n)?.version]))
+        ? Object.fromEntries(CLIENT_NAMES.map((n) => [n, manifest(clientsDir, n)?.version]))
         : undefined,
       nock: rootManifest('nock')?.version,
       ws: rootManifest('ws')?.version,

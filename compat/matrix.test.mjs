@@ -10,16 +10,12 @@ import { test } from 'node:test'
 const REPO = path.resolve(import.meta.dirname, '..')
 
 /**
- * Open bugs (docs/compatibility.md, "Notes"): these cells may fail. When one passes, the test says so
- * in a diagnostic (remove the entry then) but does not fail: the core is being fixed in parallel. Keyed `row | column`, with the
- * Node version left out and undici named by its major.
+ * Open bugs (docs/compatibility.md, "Notes"): these cells may fail; none is open now. When one passes,
+ * the test says so in a diagnostic (remove the entry then) but does not fail. Keyed `row | column`,
+ * with the Node version left out and undici named by its major, e.g.
+ * `['npm 8 | fetch, 2 KiB body unread by app code', 'why']`.
  */
-const KNOWN_FAILURES = new Map([
-  ['npm 8 | fetch, 2 KiB body unread by app code', 'npm undici fetch: buffered bodies'],
-  ['npm 8 | undici.request, 2 KiB body unread by app code', 'undici.request: buffered bodies'],
-  ['npm 8 | MockAgent + undici.fetch', 'MockAgent through npm undici fetch'],
-  ['npm 8 | MockAgent + undici.request', 'MockAgent through undici.request'],
-])
+const KNOWN_FAILURES = new Map()
 
 test('quick compatibility matrix: every cell passes, except open bugs', (t) => {
   const run = spawnSync(process.execPath, [path.join(REPO, 'compat/matrix.mjs'), '--quick', '--json'], {

@@ -4,6 +4,7 @@ import dc from 'node:diagnostics_channel'
 export const CHANNELS = {
   undiciRequestCreate: 'undici:request:create',
   undiciRequestHeaders: 'undici:request:headers',
+  undiciRequestBodySent: 'undici:request:bodySent',
   undiciRequestTrailers: 'undici:request:trailers',
   undiciRequestError: 'undici:request:error',
   undiciBeforeConnect: 'undici:client:beforeConnect',

@@ -18,6 +18,13 @@ export interface CallContext {
    * what they create later is not this call's doing: they capture a stack of their own.
    */
   active?: boolean
+  /**
+   * The handler user code's call gave undici's `dispatch()` (a `request()`'s RequestHandler, a
+   * `fetch()`'s handler): the one that holds the response body, before any layer wraps it.
+   */
+  handler?: object
+  /** A mocked request tracked from its handler; dropped if the mock passes it through to the network. */
+  mocked?: { passedThrough(): void }
 }
 
 /** The call site for something being created now: the wrapped call's, or a fresh capture. */

@@ -14,34 +14,66 @@ const UNDICI_POOLS = new Set([
   'EnvHttpProxyAgent',
   'ProxyAgent',
 ])
+// undici's mocks: MockAgent dispatches to MockPool/MockClient, which answer without a connection.
+const UNDICI_MOCKS = new Set(['MockAgent', 'MockPool', 'MockClient'])
 const WRAPPED = Symbol.for('netsan.emitter-init.v1')
 
 type Init = ((this: EventEmitter, opts?: unknown) => void) & { [WRAPPED]?: true }
 
+/** The MockAgent a MockPool or MockClient belongs to (undici keeps it under its `mock agent` symbol). */
+function mockAgentOf(pool: object): PoolOrigin | undefined {
+  const key = Object.getOwnPropertySymbols(pool).find((k) => k.description === 'mock agent')
+  const agent = key ? (pool as Record<symbol, unknown>)[key] : undefined
+  return agent && typeof agent === 'object' ? registry.pools.get(agent) : undefined
+}
+
+/** What the undici tracker learns from emitters being created. */
+export interface EmitterHooks {
+  /** A pool's new connection (undici re-emits a Client's 'connect' on its Pool and Agent). */
+  adopt: (origin: PoolOrigin) => void
+  /** An undici dispatcher (pool or mock): its Dispatcher API gets call-site wrappers. */
+  dispatcher: (dispatcher: object) => void
+  /** The controller of one `fetch()` of some copy of undici (its `Fetch` class), as it is created. */
+  fetchController: (controller: object) => void
+}
+
 /**
  * Learns where each pool (undici Agent/Pool/Client, http.Agent) is created, so that a pool created
- * inside a test is that test's to close. Every EventEmitter runs `EventEmitter.init` from its
- * constructor, whichever realm or copy of undici it comes from: one narrow, reversible wrapper sees
- * them all, and costs a property read and a Set lookup for every other emitter.
+ * inside a test is that test's to close; and sees undici's mocks and fetch controllers being made.
+ * Every EventEmitter runs `EventEmitter.init` from its constructor, whichever realm or copy of undici
+ * it comes from: one narrow, reversible wrapper sees them all, and costs a few property reads for
+ * every other emitter.
  *
  * undici re-emits a Client's 'connect' on its Pool and then its Agent, so the last pool to adopt a
  * new connection is the outermost one: the dispatcher user code created.
  */
-export function installPoolCreationTracker(
-  engine: Engine,
-  adopt: (origin: PoolOrigin) => void,
-  onUndiciDispatcher: (dispatcher: object) => void,
-): () => void {
+export function installPoolCreationTracker(engine: Engine, hooks: EmitterHooks): () => void {
   const emitter = EventEmitter as unknown as { init: Init }
   const original = emitter.init
   if (original[WRAPPED]) return () => {}
   const init: Init = function (this: EventEmitter, opts?: unknown) {
     original.call(this, opts)
     // Every stream and socket is an EventEmitter: two property reads tell nearly all of them apart.
-    const self = this as { dispatch?: unknown; addRequest?: unknown; createSocket?: unknown }
+    const self = this as {
+      dispatch?: unknown
+      addRequest?: unknown
+      createSocket?: unknown
+      terminate?: unknown
+    }
     const ctor = (this as { constructor?: { name?: string } }).constructor
-    const isUndici =
-      typeof self.dispatch === 'function' && ctor?.name !== undefined && UNDICI_POOLS.has(ctor.name)
+    // @note undici's fetch() makes one `Fetch` controller (an EventEmitter) per call, synchronously
+    // before it dispatches the request (docs/discoveries/undici-fetch.md).
+    if (typeof self.terminate === 'function' && ctor?.name === 'Fetch') {
+      try {
+        hooks.fetchController(this)
+      } catch {}
+      return
+    }
+    const isDispatcher = typeof self.dispatch === 'function' && ctor?.name !== undefined
+    // A mock is a pool too: a request it passes through to the network opens real connections.
+    const isMock = isDispatcher && UNDICI_MOCKS.has(ctor.name!)
+    if (isMock) registry.mocks.add(this)
+    const isUndici = isMock || (isDispatcher && UNDICI_POOLS.has(ctor.name!))
     // http.Agent by its own methods, not `instanceof`: asking node:http for its Agent from here would
     // load it in the middle of node:_http_agent's own loading (which makes http.globalAgent) and
     // leave node:http with a half-made copy of that module.
@@ -64,8 +96,10 @@ export function installPoolCreationTracker(
       }
       registry.pools.set(this, origin)
       if (isUndici) {
-        this.on('connect', () => adopt(origin))
-        onUndiciDispatcher(this)
+        // A MockPool's connections (requests passed through) are its MockAgent's, which made it
+        // lazily and which the user closes; that agent does not re-emit the pool's 'connect'.
+        this.on('connect', () => hooks.adopt((isMock && mockAgentOf(this)) || origin))
+        hooks.dispatcher(this)
       }
     } catch {}
   }

@@ -5,6 +5,7 @@ import { Resource } from '../resource.ts'
 import { CALL_SITE_LIMIT, captureSite } from '../stack.ts'
 import { NO_BODY_STATUS, noop } from './registry.ts'
 import { abortRequest, bodyPolicy, isHttp2, type UndiciRequestInfo, whenDone } from './undici.ts'
+import { bodyUnfinished, UNFINISHED_BODY, UNFINISHED_BODY_FIX } from './undici-bodies.ts'
 
 const WRAPPED = Symbol.for('netsan.fetch.v1')
 
@@ -53,7 +54,9 @@ export function installFetchTracker(engine: Engine): () => void {
         site,
         owner,
         origin: () => originOf(url),
-        describe: () => `${method} ${redactUrl(url)}, no response yet${noSignal ? ' (no AbortSignal)' : ''}`,
+        describe: () =>
+          `${method} ${redactUrl(url)}${undici && bodyUnfinished(undici) ? `, ${UNFINISHED_BODY}` : ''}, no response yet${noSignal ? ' (no AbortSignal)' : ''}`,
+        fix: () => (undici && bodyUnfinished(undici) ? UNFINISHED_BODY_FIX : undefined),
         isOpen: () => pending,
         whenClosed: (done) => (pending ? (waiters ??= []).push(done) : done()),
         close: () => {
@@ -127,13 +130,20 @@ function trackBody(
     isOpen: () => {
       // Still streaming: holds a connection, or a stream that was never finished.
       if (held()) return true
-      if (res.bodyUsed) return false
+      // Read to its end, cancelled or errored, the stream is finished; read partly, it is still readable
+      // and the rest will never be read (in production, where bodies are large, it pins its connection).
+      if (res.bodyUsed && !stillReadable(res.body)) return false
       return (policy ??= bodyPolicy(engine, call.site))
     },
     whenClosed: (done) => {
+      // A body being read when the scope ends (a pipe not awaited) is waited for, up to settleMs.
+      const reading = () =>
+        res.bodyUsed && stillReadable(res.body)
+          ? process.getBuiltinModule('node:stream').finished(res.body as never, () => done())
+          : done()
       const info = call.undici()
-      if (info) whenDone(info, done)
-      else done()
+      if (info) whenDone(info, reading)
+      else reading()
     },
     close: () => {
       // Cancelling lets undici abort the request cleanly; a body locked by a reader can only be
@@ -148,4 +158,9 @@ function trackBody(
     },
   })
   void resource
+}
+
+/** A web ReadableStream not closed, errored nor cancelled (node:stream's isReadable takes web streams too). */
+function stillReadable(body: ReadableStream | null): boolean {
+  return body !== null && process.getBuiltinModule('node:stream').isReadable(body as never) === true
 }

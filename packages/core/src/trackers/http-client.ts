@@ -3,6 +3,7 @@ import type net from 'node:net'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { abortError } from '../errors.ts'
+import { noticeOnce } from '../notice.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
@@ -12,7 +13,6 @@ import {
   claimSocket,
   countConnection,
   isTls,
-  NO_BODY_STATUS,
   noop,
   poolWhere,
   publishesEverySocket,
@@ -21,6 +21,9 @@ import {
 
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
+const UNENDED_FIX = 'finish the request with req.end() once its body is written, or abort it (req.destroy())'
+const UNSEEN_REQUEST =
+  "a node:http request was made through an http.request()/http.get() taken before netsan was installed. This Node publishes no channel when a request is created, so such requests are seen only from their end() on: one whose req.end() is never called is not reported, and its creation stack is its socket's. Call http.request() through the module at call time, or start netsan before that module loads (docs/discoveries/unfinished-request-body.md)."
 
 interface RequestInfo {
   site: Site
@@ -82,7 +85,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
       site,
       owner,
       origin: () => originOf(info.url),
-      describe: () => `${method} ${redactUrl(info.url)}, no response yet`,
+      describe: () =>
+        `${method} ${redactUrl(info.url)}${req.writableEnded ? '' : ', request body never finished (req.end() never called)'}, no response yet`,
+      fix: () => (req.writableEnded ? undefined : UNENDED_FIX),
       isOpen: () => !info.done && !req.destroyed,
       whenClosed: (done) => (info.done || req.destroyed ? done() : (info.waiters ??= []).push(done)),
       // Ended as a caller's AbortSignal ends it (Node destroys the request with an AbortError): retry
@@ -180,8 +185,14 @@ export function installHttpClientTracker(engine: Engine): () => void {
     finished(info)
     const method = req.method ?? 'GET'
     const status = res.statusCode ?? 0
-    if (method === 'HEAD' || NO_BODY_STATUS.has(status) || res.headers['content-length'] === '0') return
+    // An upgrade (101) is handed over on 'upgrade', never as a response.
+    if (status === 101) return
     const length = res.headers['content-length']
+    // @note A response with no body bytes (HEAD, 204, 304, content-length: 0, chunked with no chunk)
+    // still keeps its socket until it is read, resumed or destroyed: the agent's next request waits
+    // for it (docs/discoveries/http-empty-bodies.md). It holds nothing once that socket is closed.
+    const empty = () => res.complete && res.readableLength === 0 && !res.readableDidRead
+    const socket = res.socket
     const resource = new Resource({
       kind: 'body',
       checkAt: 'test',
@@ -189,7 +200,11 @@ export function installHttpClientTracker(engine: Engine): () => void {
       owner: info.owner,
       origin: () => originOf(info.url),
       describe: () =>
-        `${method} ${redactUrl(info.url)} → ${status}, ${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`,
+        `${method} ${redactUrl(info.url)} → ${status}, ${
+          empty()
+            ? 'empty body never consumed, holding its socket'
+            : `${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`
+        }`,
       // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak. One
       // that flows (resumed, piped, a 'data' listener) is being consumed: the documented fix, however long the
       // rest of the body takes to arrive on a loaded machine. Paused again after a partial read, it is open.
@@ -197,9 +212,13 @@ export function installHttpClientTracker(engine: Engine): () => void {
         !res.readableEnded &&
         !res.destroyed &&
         !(res as { _dumped?: boolean })._dumped &&
-        res.readableFlowing !== true,
-      whenClosed: (done) =>
-        res.readableEnded || res.destroyed ? done() : res.once('end', done).once('close', done),
+        res.readableFlowing !== true &&
+        !(empty() && (!socket || socket.destroyed)),
+      whenClosed: (done) => {
+        if (res.readableEnded || res.destroyed) return done()
+        res.once('end', done).once('close', done)
+        if (socket && !socket.destroyed) socket.once('close', done)
+      },
       // Drained rather than destroyed: a destroyed response makes the client (got, axios…) emit
       // 'error' on a stream nobody listens to any more.
       // IncomingMessage emits 'error' only to listeners it already has, so draining needs no listener of netsan's.
@@ -218,9 +237,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
     subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestCreated, ({ request }) =>
       onRequest(request),
     ),
-    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) =>
-      onRequest(request),
-    ),
+    subscribe<{ request: http.ClientRequest }>(CHANNELS.httpClientRequestStart, ({ request }) => {
+      // Created unseen: no http.client.request.created here (Node 20), and made through a function
+      // taken before the wrappers went in. Such a request shows up only at its end().
+      if (!infos.has(request)) noticeOnce('NETSAN_UNSEEN_HTTP_REQUEST', UNSEEN_REQUEST)
+      onRequest(request)
+    }),
     subscribe<{ request: http.ClientRequest; response: http.IncomingMessage }>(
       CHANNELS.httpClientResponseFinish,
       ({ request, response }) => onResponse(request, response),
@@ -239,7 +261,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
     for (const mod of modules as unknown as Record<string, any>[]) {
       for (const name of ['request', 'get']) {
         const original = mod[name]
-        const wrapper = callSiteWrapper(engine, original)
+        // Where no channel fires at creation (Node 20), the request is registered as it is returned:
+        // one whose body is never ended (no req.end()) publishes nothing at all
+        // (docs/discoveries/unfinished-request-body.md).
+        const wrapper = callSiteWrapper(engine, original, undefined, (req: http.ClientRequest) => {
+          if (req && typeof req === 'object' && !infos.has(req)) onRequest(req)
+        })
         mod[name] = wrapper
         undo.push(() => {
           if (mod[name] === wrapper) mod[name] = original

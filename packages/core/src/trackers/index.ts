@@ -14,11 +14,11 @@ export function installTrackers(engine: Engine): () => void {
     undici.undo,
     installSocketTracker(engine, () => undici.isConnecting()),
     installHttpClientTracker(engine),
-    installPoolCreationTracker(
-      engine,
-      (origin) => undici.adoptByPool(origin),
-      (dispatcher) => undici.instrument(dispatcher),
-    ),
+    installPoolCreationTracker(engine, {
+      adopt: (origin) => undici.adoptByPool(origin),
+      dispatcher: (dispatcher) => undici.instrument(dispatcher),
+      fetchController: (controller) => undici.fetchCreated(controller),
+    }),
     installServerTracker(engine),
     installFetchTracker(engine),
     // Opt-in handle kinds (timer, child, watcher, worker, file): nothing is installed unless `kinds` names one.

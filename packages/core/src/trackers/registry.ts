@@ -24,6 +24,8 @@ export const registry = {
   claimed: new WeakSet<net.Socket>(),
   /** Pools created while netsan watched. */
   pools: new WeakMap<object, PoolOrigin>(),
+  /** undici's MockAgent, MockPool and MockClient instances created while netsan watched. */
+  mocks: new WeakSet<object>(),
 }
 
 const counted = new WeakMap<net.Socket, { stats: Scope['stats']; origin: string | undefined }>()

@@ -3,11 +3,12 @@ import type tls from 'node:tls'
 import { CHANNELS, subscribe } from '../channels.ts'
 import { type Engine, siteNow } from '../engine.ts'
 import { abortError } from '../errors.ts'
+import { noticeOnce } from '../notice.ts'
 import { originOf, redactUrl } from '../redact.ts'
 import { Resource } from '../resource.ts'
 import type { Scope } from '../scope.ts'
 import { createdByAppCode, directCreator, type Site } from '../stack.ts'
-import { instrumentDispatcher } from './call-sites.ts'
+import { instrumentDispatcher, type MockedDispatch, wrapAssignedDispatch } from './call-sites.ts'
 import {
   claimSocket,
   countConnection,
@@ -17,11 +18,30 @@ import {
   noop,
   type PoolOrigin,
   poolWhere,
+  registry,
 } from './registry.ts'
+import {
+  bodyOf,
+  bodyUnfinished,
+  handlerOf,
+  headerValue,
+  isFetchHandler,
+  notReadToEnd,
+  UNFINISHED_BODY,
+  UNFINISHED_BODY_FIX,
+} from './undici-bodies.ts'
+import {
+  abortFetch,
+  createFetchLinker,
+  type FetchController,
+  fetchBodyPending,
+  fetchBodyRead,
+} from './undici-fetch.ts'
+import { observeMockedHandler } from './undici-mock.ts'
 
 /** What netsan knows about one undici request, correlated across channels by the request object. */
 export interface UndiciRequestInfo {
-  /** undici's core request, the key of this info. */
+  /** undici's core request, the key of this info (for a mocked request, a stand-in with its abort). */
   request: any
   state: 'pending' | 'headers' | 'done'
   method: string
@@ -29,10 +49,21 @@ export interface UndiciRequestInfo {
   origin: string
   url: string
   status: number | undefined
+  /** The response's content-length header, when it has one. */
+  length: string | undefined
   socket: net.Socket | undefined
   site: Site
   owner: Scope
   waiters: (() => void)[] | undefined
+  /** The handler user code's call gave `dispatch()` (call-sites.ts), when a wrapper saw that call. */
+  handler: any
+  /** The `fetch()` of npm undici this request serves, when known (undici-fetch.ts). */
+  fetch: FetchController | undefined
+  /** The request body was sent whole (`undici:request:bodySent`). */
+  bodySent: boolean
+  /** Answered by a MockAgent, never on the network. */
+  mocked: boolean
+  resource?: Resource
 }
 
 export function whenDone(info: UndiciRequestInfo, done: () => void): void {
@@ -47,6 +78,9 @@ interface PooledSocket {
   pool: PoolOrigin | undefined
   used: boolean
 }
+
+const UNLINKED_FETCH =
+  "a fetch() of npm undici was not seen starting (its controller and its first request were not created together), so whether its Response's body was read is not checked; requests and bodies that still hold a connection still are (docs/discoveries/undici-fetch.md)."
 
 const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
 
@@ -103,8 +137,14 @@ export function installUndiciTracker(engine: Engine) {
   const wrappedMethods = new WeakSet<object>()
   const undoInstrument: (() => void)[] = []
   const instrument = (dispatcher: object) => {
-    const undo = instrumentDispatcher(engine, dispatcher, wrappedMethods)
+    const undo = instrumentDispatcher(engine, dispatcher, wrappedMethods, mockedDispatch)
     if (undo) undoInstrument.push(undo)
+    // A MockPool's or MockClient's mock dispatch is its own property, not its prototype's.
+    const name = (dispatcher as { constructor?: { name?: string } }).constructor?.name
+    if (registry.mocks.has(dispatcher) && (name === 'MockPool' || name === 'MockClient')) {
+      const undoOwn = wrapAssignedDispatch(engine, dispatcher, mockedDispatch)
+      if (undoOwn) undoInstrument.push(undoOwn)
+    }
   }
 
   /** Pools created under netsan's eye (see agents.ts) report their sockets here. */
@@ -153,25 +193,175 @@ export function installUndiciTracker(engine: Engine) {
     })
   }
 
+  const fetches = createFetchLinker(engine)
+
+  const newInfo = (request: any, site: Site, handler: unknown): UndiciRequestInfo => {
+    const owner = engine.current()
+    const info: UndiciRequestInfo = {
+      request,
+      state: 'pending',
+      method: String(request.method ?? 'GET').toUpperCase(),
+      origin: String(request.origin ?? ''),
+      url: `${request.origin ?? ''}${request.path ?? ''}`,
+      status: undefined,
+      length: undefined,
+      socket: undefined,
+      site,
+      owner,
+      waiters: undefined,
+      handler,
+      fetch: undefined,
+      bodySent: false,
+      mocked: false,
+    }
+    owner.stats.requestStarted()
+    unfinished.set(info.origin, (unfinished.get(info.origin) ?? 0) + 1)
+    return info
+  }
+
+  const onHeaders = (info: UndiciRequestInfo, status: number | undefined, headers: unknown) => {
+    if (info.state !== 'pending') return
+    info.status = status
+    info.state = 'headers'
+    info.length = headerValue(headers, 'content-length')
+    if (info.method === 'HEAD' || NO_BODY_STATUS.has(info.status ?? 0) || info.length === '0') finish(info)
+    if (info.resource) info.resource.kind = 'body'
+    fetches.headers(info)
+  }
+
+  /**
+   * undici.request / stream / pipeline, npm undici's fetch, and mocked requests: a request, then a body
+   * that holds its connection, or that arrived whole and nobody read.
+   */
+  const trackRequest = (info: UndiciRequestInfo) => {
+    fetches.link(info)
+    const mocked = info.mocked ? ' (mocked by MockAgent)' : ''
+    const what = () => `${info.method} ${redactUrl(info.url)}`
+    // Set once the response ended: a body stream that arrived whole (undici.request() and the like),
+    // or the Response of a fetch(), judged from its fetch controller (undici-fetch.ts).
+    let buffered: WeakRef<any> | undefined
+    let fetchBody = false
+    const resource = new Resource({
+      kind: 'request',
+      checkAt: 'test',
+      site: info.site,
+      owner: info.owner,
+      origin: () => originOf(info.origin),
+      describe: () => {
+        if (info.state === 'pending')
+          return `${what()}${bodyUnfinished(info) ? `, ${UNFINISHED_BODY}` : ''}, no response yet${mocked}`
+        if (!buffered && !fetchBody) return `${what()} → ${info.status}, body not read to the end${mocked}`
+        if (fetchBody) {
+          const size = info.length ? `${info.length}-byte body` : 'body'
+          return `${what()} → ${info.status}, ${size} ${fetchBodyRead(info) ? 'read only partly' : 'never read'}${mocked}`
+        }
+        return buffered?.deref()?.readableDidRead
+          ? `${what()} → ${info.status}, body read only partly${mocked}`
+          : `${what()} → ${info.status}, body never read${mocked || ' (buffered whole)'}`
+      },
+      isOpen: () => {
+        if (info.state !== 'done') return true
+        if (fetchBody) return fetchBodyPending(info) && bodyPolicy(engine, info.site)
+        const body = buffered?.deref()
+        return body !== undefined && notReadToEnd(body) && bodyPolicy(engine, info.site)
+      },
+      fix: () => (bodyUnfinished(info) ? UNFINISHED_BODY_FIX : undefined),
+      // A body being read when the scope ends (piped, not awaited) is waited for, up to settleMs.
+      whenClosed: (done) =>
+        whenDone(info, () => {
+          const body = buffered?.deref()
+          if (body?.readableDidRead && notReadToEnd(body)) body.once('end', done).once('close', done)
+          else done()
+        }),
+      // No response yet: aborted as the caller's AbortSignal would (undici.request rejects with the
+      // AbortError, which retry logic leaves alone; a fetch, through its controller, too); a body is drained.
+      close: () => {
+        if (info.state !== 'pending') return abandon(info)
+        const reason = abortError()
+        abortFetch(info, reason)
+        abortRequest(info, reason)
+      },
+    })
+    // A small body arrives whole and the connection goes back to the pool, yet nobody read it (to its
+    // end): the body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md),
+    // and for fetch(), its controller (docs/discoveries/undici-fetch.md).
+    whenDone(info, () => {
+      if (info.status === undefined) return resource.release()
+      info.handler ??= handlerOf(info.request)
+      if (isFetchHandler(info.handler)) {
+        // Without its fetch controller, a cancelled body cannot be told from an unread one.
+        if (info.fetch) fetchBody = true
+        else {
+          noticeOnce('NETSAN_UNSEEN_FETCH_BODY', UNLINKED_FETCH)
+          resource.release()
+        }
+        return
+      }
+      const body = bodyOf(info)
+      if (body && notReadToEnd(body)) buffered = new WeakRef(body)
+      else resource.release()
+    })
+    info.resource = resource
+    info.owner = resource.owner as Scope
+  }
+
+  /**
+   * A dispatch to a MockAgent (call-sites.ts): mocked requests publish no channels and create no socket
+   * (docs/discoveries/mocks.md), so the request is tracked from its handler's callbacks, like a real one.
+   */
+  const mockedDispatch: MockedDispatch = (_dispatcher, opts, handler, call) => {
+    if (!opts || typeof opts !== 'object' || opts.upgrade) return handler
+    let abort: ((reason: Error) => void) | undefined
+    const request = {
+      method: opts.method,
+      origin: String(opts.origin ?? '').replace(/\/$/, ''),
+      path: opts.path,
+      body: opts.body,
+      // undici 6's mock hands over its abort only with a delayed reply (`err => handler.onError(err)`):
+      // before that, the handler is failed the same way, and the late reply no longer reaches it (7 and
+      // 8 clear the delay's timer on abort).
+      abort: (reason: Error) => {
+        if (abort) return abort(reason)
+        muted = true
+        try {
+          if (typeof handler.onError === 'function') handler.onError(reason)
+          else handler.onResponseError?.(null, reason)
+        } catch {}
+        finish(info)
+      },
+    }
+    let muted = false
+    const info = newInfo(request, call.site, handler)
+    info.mocked = true
+    trackRequest(info)
+    // A mock that has no reply for it may pass it on to the network: the real request is tracked then.
+    call.mocked = {
+      passedThrough: () => {
+        info.resource?.release()
+        finish(info)
+      },
+    }
+    return observeMockedHandler(handler, {
+      muted: () => muted,
+      connected: (a) => (abort = a),
+      headers: (status, headers) => onHeaders(info, status, headers),
+      done: () => finish(info),
+    })
+  }
+
   const undo = [
     subscribe<{ request: any }>(CHANNELS.undiciRequestCreate, ({ request }) => {
       const call = engine.calls.getStore()
-      const owner = engine.current()
-      const info: UndiciRequestInfo = {
-        request,
-        state: 'pending',
-        method: String(request.method ?? 'GET'),
-        origin: String(request.origin ?? ''),
-        url: `${request.origin ?? ''}${request.path ?? ''}`,
-        status: undefined,
-        socket: undefined,
-        site: call?.owned ? call.site : siteNow(engine),
-        owner,
-        waiters: undefined,
+      if (call?.mocked) {
+        call.mocked.passedThrough()
+        call.mocked = undefined
       }
+      const info = newInfo(
+        request,
+        call?.owned ? call.site : siteNow(engine),
+        call?.active ? call.handler : undefined,
+      )
       requests.set(request, info)
-      owner.stats.requestStarted()
-      unfinished.set(info.origin, (unfinished.get(info.origin) ?? 0) + 1)
       if (call?.owned) {
         call.onUndiciRequest?.(info)
         return
@@ -180,49 +370,15 @@ export function installUndiciTracker(engine: Engine) {
         trackUpgrade(request, info)
         return
       }
-      // undici.request / stream / pipeline: a request, then a body that holds its connection.
-      const resource = new Resource({
-        kind: 'request',
-        checkAt: 'test',
-        site: info.site,
-        owner,
-        origin: () => originOf(info.origin),
-        describe: () =>
-          info.state === 'pending'
-            ? `${info.method} ${redactUrl(info.url)}, no response yet`
-            : buffered
-              ? `${info.method} ${redactUrl(info.url)} → ${info.status}, body never read (buffered whole)`
-              : `${info.method} ${redactUrl(info.url)} → ${info.status}, body not read to the end`,
-        isOpen: () => {
-          if (info.state !== 'done') return true
-          const body = buffered?.deref()
-          return body !== undefined && unread(body) && bodyPolicy(engine, info.site)
-        },
-        whenClosed: (done) => whenDone(info, done),
-        // No response yet: aborted as the caller's AbortSignal would (undici.request rejects with the
-        // AbortError, which retry logic leaves alone); a body is drained.
-        close: () => (info.state === 'pending' ? abortRequest(info, abortError()) : abandon(request, info)),
-      })
-      // A small body arrives whole and the connection goes back to the pool, yet nobody read it: the
-      // body stream that undici.request() returned still tells (docs/discoveries/undici-channels.md).
-      let buffered: WeakRef<any> | undefined
-      whenDone(info, () => {
-        const body = info.status !== undefined ? handlerBody(request) : undefined
-        if (body && unread(body)) buffered = new WeakRef(body)
-        else resource.release()
-      })
-      ;(info as UndiciRequestInfo & { resource?: Resource }).resource = resource
-      info.owner = resource.owner as Scope
+      trackRequest(info)
     }),
     subscribe<{ request: any; response: any }>(CHANNELS.undiciRequestHeaders, ({ request, response }) => {
       const info = requests.get(request)
-      if (!info) return
-      info.status = response?.statusCode
-      info.state = 'headers'
-      const length = headerValue(response?.headers, 'content-length')
-      if (info.method === 'HEAD' || NO_BODY_STATUS.has(info.status ?? 0) || length === '0') finish(info)
-      const resource = (info as UndiciRequestInfo & { resource?: Resource }).resource
-      if (resource) resource.kind = 'body'
+      if (info) onHeaders(info, response?.statusCode, response?.headers)
+    }),
+    subscribe<{ request: any }>(CHANNELS.undiciRequestBodySent, ({ request }) => {
+      const info = requests.get(request)
+      if (info) info.bodySent = true
     }),
     subscribe<{ request: any }>(CHANNELS.undiciRequestTrailers, ({ request }) => {
       const info = requests.get(request)
@@ -336,8 +492,10 @@ export function installUndiciTracker(engine: Engine) {
       undoEndHook()
       undoTrackShared()
     },
-    /** For pools seen being created (agents.ts): their Dispatcher API gets call-site wrappers. */
+    /** For pools and mocks seen being created (agents.ts): their Dispatcher API gets call-site wrappers. */
     instrument,
+    /** For fetch controllers seen being created (agents.ts): the fetch() whose request comes next. */
+    fetchCreated: (controller: object) => fetches.created(controller),
     /** Watches the global dispatchers that exist already (created before netsan was installed). */
     watchGlobalDispatchers,
     /** For the socket tracker: true when undici's connector is creating this socket. */
@@ -358,8 +516,15 @@ function closePool(entry: PooledSocket, socket: net.Socket): void {
   const pool = userMade
     ? (entry.pool?.pool.deref() as { destroy?: () => Promise<void> } | undefined)
     : undefined
-  if (pool && typeof pool.destroy === 'function') Promise.resolve(pool.destroy()).catch(noop)
-  else if (!isHttp2(socket)) socket.destroy()
+  if (pool && typeof pool.destroy === 'function') {
+    try {
+      Promise.resolve(pool.destroy()).catch(noop)
+      return
+    } catch {
+      // A MockAgent has no destroy() of its own (undici's Dispatcher's throws): its connection then.
+    }
+  }
+  if (!isHttp2(socket)) socket.destroy()
 }
 
 /**
@@ -386,60 +551,35 @@ export function abortRequest(info: UndiciRequestInfo, reason: Error): void {
 /**
  * Cleanup of a request or body the test left open. Destroying the socket under it would make the
  * client emit 'error' on a stream nobody listens to (an uncaught exception, even in mode 'warn'),
- * and would break every other stream of an HTTP/2 session; so the body itself is dumped where
- * undici's request handler exposes it, and only otherwise the socket is destroyed.
+ * and would break every other stream of an HTTP/2 session; so the body itself is dumped (it is found
+ * on the handler user code's call passed, whatever wraps it below: undici-bodies.ts). A fetch body is
+ * ended as a cancel of it would (it errors the Response's stream, whose fetch listens), and only
+ * while it holds its connection: one that arrived whole holds nothing.
  */
-function abandon(request: any, info: UndiciRequestInfo): void {
-  const body = handlerBody(request)
+function abandon(info: UndiciRequestInfo): void {
+  const handler = info.handler ?? handlerOf(info.request)
+  if (isFetchHandler(handler)) {
+    if (info.state !== 'done' && !abortFetch(info, abortError())) abortRequest(info, abortError())
+    return
+  }
+  const body = bodyOf(info)
   if (body) {
     body.on?.('error', noop)
     if (typeof body.dump === 'function') body.dump().catch(noop)
     else body.destroy()
     return
   }
-  if (!isHttp2(info.socket)) info.socket?.destroy()
+  abortRequest(info, abortError())
 }
 
-/** A body stream nobody has read from, consumed, or destroyed. */
-function unread(body: any): boolean {
-  return !body.destroyed && !body.readableEnded && !body.readableDidRead && !body.bodyUsed
-}
-
-/** The `bodies` policy for a fully buffered, unread body. */
+/** The `bodies` policy for a fully buffered body that was not read to its end. */
 export function bodyPolicy(engine: Engine, site: Site): boolean {
   const policy = engine.options.bodies
   return policy === 'all' || (policy === 'app' && createdByAppCode(site))
-}
-
-/** undici's private `handler` symbol, per copy of undici (one per Request prototype). */
-const handlerKeys = new WeakMap<object, symbol>()
-
-/** `undici.request()`'s body stream, held by its handler under undici's private `handler` symbol. */
-function handlerBody(request: any): any {
-  try {
-    const proto = Object.getPrototypeOf(request) as object
-    let key = handlerKeys.get(proto)
-    if (!key) {
-      key = Object.getOwnPropertySymbols(request).find((k) => k.description === 'handler')
-      if (key) handlerKeys.set(proto, key)
-    }
-    const res = key ? request[key]?.res : undefined
-    return res && typeof res.destroy === 'function' && !res.destroyed ? res : undefined
-  } catch {}
-  return undefined
 }
 
 function describePool(entry: PooledSocket): string {
   if (entry.shared) return "undici's global dispatcher (a shared pool; sharedPools: 'fail')"
   if (!entry.pool) return 'an undici pool, never closed'
   return `${entry.pool.label} created ${poolWhere(entry.pool.scope.type)} and never closed`
-}
-
-function headerValue(headers: unknown, name: string): string | undefined {
-  // undici publishes raw headers as [name, value, name, value, …] of Buffers or strings.
-  if (!Array.isArray(headers)) return undefined
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1])
-  }
-  return undefined
 }
