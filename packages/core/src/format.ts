@@ -40,7 +40,8 @@ function plural(n: number, word: string): string {
 export function mergeLeaks(leaks: Leak[]): Leak[] {
   const byKey = new Map<string, Leak>()
   for (const leak of leaks) {
-    const key = `${leak.kind}\0${leak.description}\0${leak.stack.join('\n')}\0${leak.owner}`
+    const related = (leak.related ?? []).map((r) => `${r.title}\n${r.stack.join('\n')}`).join('\n')
+    const key = `${leak.kind}\0${leak.description}\0${leak.stack.join('\n')}\0${related}\0${leak.owner}`
     const seen = byKey.get(key)
     if (seen) seen.count += leak.count
     else byKey.set(key, { ...leak })
@@ -64,6 +65,7 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     lines.push('')
     const times = leak.count > 1 ? ` (×${leak.count})` : ''
     lines.push(`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])}${times} — ${leak.description}`)
+    if (leak.stackTitle) lines.push(`    ${leak.stackTitle}:`)
     if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
     for (const frame of leak.stack) lines.push(c.dim(`      ${frame}`))
     const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
@@ -71,6 +73,10 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
       const n = String(leak.frame.line)
       // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
       lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
+    }
+    for (const more of leak.related ?? []) {
+      lines.push(`    ${more.title}:`)
+      for (const frame of more.stack) lines.push(c.dim(`      ${frame}`))
     }
     if (subject.type !== 'test' && leak.owner !== subject.name)
       lines.push(c.dim(`    opened in: ${leak.owner}`))

@@ -1,6 +1,6 @@
 import EventEmitter from 'node:events'
 import type { Engine } from '../engine.ts'
-import { captureSite } from '../stack.ts'
+import { captureSite, type Site } from '../stack.ts'
 import { type PoolOrigin, registry } from './registry.ts'
 
 // undici's pool classes, by name: every copy of undici (Node's bundled one, npm undici, a copy
@@ -35,6 +35,9 @@ export function installPoolCreationTracker(
   const emitter = EventEmitter as unknown as { init: Init }
   const original = emitter.init
   if (original[WRAPPED]) return () => {}
+  // The last undici pool of each class seen created: while its constructor runs, the pools it makes
+  // for itself (ProxyAgent: an Agent and a Pool) are its own.
+  const lastOfClass = new Map<string, PoolOrigin>()
   const init: Init = function (this: EventEmitter, opts?: unknown) {
     original.call(this, opts)
     // Every stream and socket is an EventEmitter: two property reads tell nearly all of them apart.
@@ -50,7 +53,8 @@ export function installPoolCreationTracker(
     if (!isHttpAgent && !isUndici) return
     try {
       const site = captureSite()
-      const origin: PoolOrigin = {
+      const outer = isUndici ? outerPool(engine, this, site, lastOfClass) : undefined
+      const origin: PoolOrigin = outer ?? {
         // A pool a shared module makes at its top level is the worker's (Scope.ownerFor).
         scope: engine.current().ownerFor(site),
         site,
@@ -64,6 +68,7 @@ export function installPoolCreationTracker(
       }
       registry.pools.set(this, origin)
       if (isUndici) {
+        lastOfClass.set(ctor!.name!, origin)
         this.on('connect', () => adopt(origin))
         onUndiciDispatcher(this)
       }
@@ -74,4 +79,26 @@ export function installPoolCreationTracker(
   return () => {
     if (emitter.init === init) emitter.init = original
   }
+}
+
+/**
+ * The pool user code created that `pool` serves, when undici made `pool` for it: inside the outer
+ * pool's constructor (its class on the stack), or inside a call of the outer pool's Dispatcher API (an
+ * Agent's per-origin Pool, ProxyAgent's per-request dispatchers). That one is where the fix goes.
+ */
+function outerPool(
+  engine: Engine,
+  pool: object,
+  site: Site,
+  lastOfClass: Map<string, PoolOrigin>,
+): PoolOrigin | undefined {
+  const own = new Set<string>()
+  for (let p = Object.getPrototypeOf(pool); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+    own.add(p.constructor?.name)
+  for (const name of site.constructors()) {
+    if (!own.has(name) && lastOfClass.has(name)) return lastOfClass.get(name)
+  }
+  const call = engine.calls.getStore()
+  const dispatcher = call?.active ? call.dispatcher : undefined
+  return dispatcher && dispatcher !== pool ? registry.pools.get(dispatcher) : undefined
 }

@@ -18,6 +18,7 @@ export function callSiteWrapper<F extends (...args: any[]) => any>(
   engine: Engine,
   original: F,
   limit = CALL_SITE_LIMIT,
+  onDispatcher = false,
 ): F {
   if ((original as any)[WRAPPED]) return original
   const wrapped = function (this: unknown, ...args: unknown[]) {
@@ -26,6 +27,7 @@ export function callSiteWrapper<F extends (...args: any[]) => any>(
     const outer = engine.calls.getStore()
     if (outer?.active || outer?.owned) return original.apply(this, args)
     const call: CallContext = { site: captureSite(limit), active: true }
+    if (onDispatcher && typeof this === 'object' && this !== null) call.dispatcher = this
     try {
       return engine.calls.run(call, () => original.apply(this, args))
     } finally {
@@ -53,7 +55,8 @@ export function instrumentDispatcher(
     while (proto && !Object.hasOwn(proto, name)) proto = Object.getPrototypeOf(proto)
     if (!proto || typeof proto[name] !== 'function' || done.has(proto[name])) continue
     const original = proto[name]
-    const wrapped = callSiteWrapper(engine, original, name === 'dispatch' ? DISPATCH_LIMIT : CALL_SITE_LIMIT)
+    const limit = name === 'dispatch' ? DISPATCH_LIMIT : CALL_SITE_LIMIT
+    const wrapped = callSiteWrapper(engine, original, limit, true)
     done.add(wrapped)
     try {
       proto[name] = wrapped

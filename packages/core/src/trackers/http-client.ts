@@ -169,6 +169,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),
       fix: AGENT_FIX,
+      sites: pool
+        ? () => [
+            { title: 'pool created', site: pool.site },
+            { title: 'first request', site: info.site },
+          ]
+        : undefined,
     })
     socket.once('close', () => resource.release())
   }

@@ -277,6 +277,12 @@ export function installUndiciTracker(engine: Engine) {
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
           close: () => closePool(entry, socket),
+          // The pool's line is where the fix goes; the request's says where it was used from.
+          sites: () =>
+            entry.pool && [
+              { title: 'pool created', site: entry.pool.site },
+              { title: entry.used ? 'first request' : 'connected', site: entry.resource.site },
+            ],
         })
         pooled.set(socket, entry)
         countConnection(socket, owner, originOf(origin), isTls(socket))
