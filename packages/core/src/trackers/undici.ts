@@ -24,8 +24,9 @@ export interface UndiciRequestInfo {
   request: any
   state: 'pending' | 'headers' | 'done'
   method: string
-  /** undici's own `scheme://host:port` of the request. */
+  /** undici's own `scheme://host:port` of the request (through a proxy: the proxy's). */
   origin: string
+  /** What the request is for: the target URL, also through a proxy; a tunnel's `host:port`. */
   url: string
   status: number | undefined
   socket: net.Socket | undefined
@@ -161,7 +162,7 @@ export function installUndiciTracker(engine: Engine) {
         state: 'pending',
         method: String(request.method ?? 'GET'),
         origin: String(request.origin ?? ''),
-        url: `${request.origin ?? ''}${request.path ?? ''}`,
+        url: requestUrl(request),
         status: undefined,
         socket: undefined,
         site: call?.owned ? call.site : siteNow(engine),
@@ -185,13 +186,15 @@ export function installUndiciTracker(engine: Engine) {
         checkAt: 'test',
         site: info.site,
         owner,
-        origin: () => originOf(info.origin),
-        describe: () =>
-          info.state === 'pending'
-            ? `${info.method} ${redactUrl(info.url)}, no response yet`
+        origin: () => originOf(info.method === 'CONNECT' ? info.origin : info.url),
+        describe: () => {
+          const what = `${info.method} ${describeTarget(info)}`
+          return info.state === 'pending'
+            ? `${what}, no response yet`
             : buffered
-              ? `${info.method} ${redactUrl(info.url)} → ${info.status}, body never read (buffered whole)`
-              : `${info.method} ${redactUrl(info.url)} → ${info.status}, body not read to the end`,
+              ? `${what} → ${info.status}, body never read (buffered whole)`
+              : `${what} → ${info.status}, body not read to the end`
+        },
         isOpen: () => {
           if (info.state !== 'done') return true
           const body = buffered?.deref()
@@ -432,6 +435,26 @@ function handlerBody(request: any): any {
     return res && typeof res.destroy === 'function' && !res.destroyed ? res : undefined
   } catch {}
   return undefined
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * The URL a request is for. Through an HTTP proxy undici sends the target in absolute form
+ * (`GET http://target/p`: ProxyAgent for http: targets, EnvHttpProxyAgent), to the proxy's origin, so
+ * origin + path would glue two URLs together; a proxy tunnel is a CONNECT to `host:port`.
+ */
+export function requestUrl(request: { origin?: unknown; path?: unknown; method?: unknown }): string {
+  const path = String(request.path ?? '')
+  if (ABSOLUTE.test(path) || request.method === 'CONNECT') return path
+  return `${request.origin ?? ''}${path}`
+}
+
+/** `http://target/p`, `http://target/p through the proxy http://proxy:3128`, `host:443 (a tunnel through …)`. */
+function describeTarget(info: UndiciRequestInfo): string {
+  if (info.method === 'CONNECT') return `${info.url} (a tunnel through the proxy ${redactUrl(info.origin)})`
+  const proxied = ABSOLUTE.test(info.url) && originOf(info.url) !== originOf(info.origin)
+  return proxied ? `${redactUrl(info.url)} through the proxy ${redactUrl(info.origin)}` : redactUrl(info.url)
 }
 
 function describePool(entry: PooledSocket): string {
