@@ -326,6 +326,52 @@ describe('sockets', () => {
     assertCreatedAt(leak, import.meta.url, 'MARK:raw')
   })
 
+  test('a half-closed socket whose peer reset it: its own address, its target and its state, not "to ?"', async () => {
+    const accepted: net.Socket[] = []
+    const server = net.createServer({ allowHalfOpen: true }, (s) => accepted.push(s.on('error', () => {})))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const scope = track({ root: ROOT })
+      const socket = net.connect({ port, host: 'localhost', family: 4 }) // MARK:half-closed
+      socket.pause() // nobody reads it, so the reset is never noticed
+      await new Promise((r) => socket.once('connect', r))
+      socket.end()
+      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5))
+      accepted[0]!.resetAndDestroy()
+      await new Promise((r) => setTimeout(r, 30))
+      assert.equal(socket.remoteAddress, undefined, 'the peer address is gone')
+      const local = socket.localPort
+      const leak = only(await scope.end(), 'socket')
+      assert.equal(
+        leak.description,
+        `TCP socket from 127.0.0.1:${local} to localhost:${port} (127.0.0.1) (half-closed: end() called, the peer has not ended its side; peer address unreadable: reset or gone), never destroyed`,
+      )
+      assertCreatedAt(leak, import.meta.url, 'MARK:half-closed')
+    } finally {
+      server.close()
+    }
+  })
+
+  test('a socket whose peer ended its side, and which never ended its own', async () => {
+    const server = net.createServer((s) => s.end())
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const scope = track({ root: ROOT })
+      const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+      socket.resume()
+      await new Promise((r) => socket.once('end', r))
+      const leak = only(await scope.end(), 'socket')
+      assert.equal(
+        leak.description,
+        `TCP socket to 127.0.0.1:${port} (half-closed: the peer ended its side, end() never called), never destroyed`,
+      )
+    } finally {
+      server.close()
+    }
+  })
+
   test('clean: a socket destroyed in the same tick the scope ends', async () => {
     const scope = track({ root: ROOT })
     const socket = net.connect(Number(new URL(srv.url).port), '127.0.0.1')
