@@ -8,6 +8,8 @@ export const ErrorCodes = {
   NO_SCOPE: 'NETSAN_ERR_NO_SCOPE',
   SCOPE_ENDED: 'NETSAN_ERR_SCOPE_ENDED',
   MISSING_REASON: 'NETSAN_ERR_MISSING_REASON',
+  /** The test runner installed is older than the adapter's peerDependency range. */
+  UNSUPPORTED_RUNNER: 'NETSAN_ERR_UNSUPPORTED_RUNNER',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

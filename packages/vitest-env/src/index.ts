@@ -3,6 +3,7 @@ import path from 'node:path'
 import { type Environment, type EnvironmentReturn, loadBase, type VmEnvironmentReturn } from './base.ts'
 import { registerOnCollect } from './collect.ts'
 import { loadCore, ownDirectories } from './core.ts'
+import type { HookApi } from './hooks.ts'
 import { reportOutcome, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
@@ -14,6 +15,7 @@ import {
   vitestWorker,
   type WorkerState,
 } from './state.ts'
+import { unsupportedVitest } from './version.ts'
 
 const { isMainThread } = process.getBuiltinModule('node:worker_threads')
 
@@ -52,8 +54,20 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
       `netsan: invalid value for option "base": received "netsan"; allowed: 'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path`,
     )
   }
+  // Vitest without aroundEach: the error is thrown where each file is collected (hooks.ts).
+  const vitest = session.active
+    ? ((await import('vitest').catch(() => undefined)) as HookApi | undefined)
+    : undefined
+  const error = vitest && unsupportedVitest(core, vitest)
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
-  return { core, session, file: undefined, rootGiven, hooksFor: undefined }
+  return {
+    core,
+    session,
+    file: undefined,
+    rootGiven,
+    hooksFor: undefined,
+    ...(error && { unsupported: { error, thrown: false } }),
+  }
 }
 
 /** Why the environment could not register netsan's hooks itself, for the warning. */
@@ -76,7 +90,9 @@ function hooksMissing(state: WorkerState, why: keyof typeof NO_HOOKS): void {
 async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  if (state.hooksFor === undefined) hooksMissing(state, why)
+  // Where no file was collected through netsan's hooks, an unsupported Vitest still fails the file.
+  if (state.unsupported && !state.unsupported.thrown) throw state.unsupported.error
+  if (state.hooksFor === undefined && !state.unsupported) hooksMissing(state, why)
   // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
   reportOutcome(await endFileScope(state, worker?.filepath), state.session.options.root)
   // Teardown runs when the worker is done with its files (once per file where files are isolated).

@@ -17,6 +17,8 @@ export interface WorkerState {
   rootGiven: boolean
   /** The collection (Vitest's file task) netsan's hooks were last registered in (hooks.ts); undefined: never. */
   hooksFor: unknown
+  /** Set when this Vitest cannot run netsan (version.ts): the one error to report, and whether it was. */
+  unsupported?: { error: Error; thrown: boolean }
 }
 
 export const STATE_KEY = Symbol.for('vitest-environment-netsan.state.v1')
