@@ -48,6 +48,8 @@ interface PooledSocket {
   used: boolean
 }
 
+const POOL_FIX = 'await agent.close() when done, or share one agent across requests'
+
 const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
 
 /**
@@ -280,6 +282,7 @@ export function installUndiciTracker(engine: Engine) {
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
           close: () => closePool(entry, socket),
+          fix: () => (entry.shared ? undefined : POOL_FIX),
           // The pool's line is where the fix goes; the request's says where it was used from.
           sites: () =>
             entry.pool && [
