@@ -45,8 +45,9 @@ function sessionOn(socket: net.Socket): Session | undefined {
 
 /**
  * The session of an HTTP/2 server on the TCP socket it accepted. Over TLS the session sits on the
- * TLSSocket, which the TCP socket does not point to; Node 22+ lists a server's sessions (a Set under
- * its `sessions` symbol), matched here by the client's port.
+ * TLSSocket, which the TCP socket does not point to; Node 24 and 26 list a server's sessions (a Set
+ * under its `sessions` symbol; not 20 or 22.23), matched here by the client's port
+ * (docs/discoveries/server-close.md).
  */
 function serverSession(server: net.Server, socket: net.Socket): Session | undefined {
   const direct = sessionOn(socket)
