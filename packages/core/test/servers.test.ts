@@ -16,7 +16,7 @@ import {
   type ServerSnapshot,
   serverFix,
 } from '../src/trackers/server-words.ts'
-import { assertCreatedAt, only, ROOT } from './helpers.ts'
+import { assertCreatedAt, assertFramesAt, only, ROOT } from './helpers.ts'
 
 const cert = fs.readFileSync(new URL('../fixtures/tls-cert.pem', import.meta.url))
 const key = fs.readFileSync(new URL('../fixtures/tls-key.pem', import.meta.url))
@@ -285,6 +285,25 @@ describe('a server whose close() still waits for connections', () => {
       client!.destroy()
       await closed(server)
     }
+  })
+
+  test('where the server (and its handler) was created, when listen() is called elsewhere', async () => {
+    const start = (server: net.Server) => listen(server) // MARK:listen-helper
+    const { leaks, server } = await closingLeak({}, async () => {
+      const server = http.createServer((_req, res) => res.write('x')) // MARK:handler
+      const port = await start(server)
+      const req = http.get(`http://127.0.0.1:${port}/`, (res) => res.resume())
+      req.on('error', () => {})
+      await new Promise((r) => req.once('response', r))
+      server.close()
+      return server
+    })
+    const leak = only(leaks, 'server')
+    assert.equal(leak.stackTitle, 'listen() called')
+    assertCreatedAt(leak, import.meta.url, 'MARK:listen-helper')
+    assert.equal(leak.related?.[0]?.title, 'server created (its handler)')
+    assertFramesAt(leak.related![0]!.stack, import.meta.url, 'MARK:handler')
+    await closed(server)
   })
 
   test('fixed: the handler ends its socket, and close() completes', async () => {

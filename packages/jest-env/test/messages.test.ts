@@ -34,6 +34,13 @@ describe('jest-environment-netsan on real Jest (messages suite)', () => {
     )
     assert.doesNotMatch(message, /not yet bound|closeAllConnections/)
     assert.ok(message.includes(at('server-closing.test.js', '// LEAK closing')), message)
+    // listen() is called in a helper: the line that created the server, with its handler, follows.
+    assert.ok(
+      message.includes(
+        `    server created (its handler):\n          at ${at('server-closing.test.js', '// HANDLER closing')}`,
+      ),
+      message,
+    )
     assert.ok(message.includes('opened in: closes a server while a connection stays open'), message)
     assert.ok(
       message.includes("fix: end the socket its handler keeps (socket.end()) or destroy the client's"),

@@ -34,6 +34,13 @@ describe('vitest-environment-netsan on real Vitest (messages suite)', () => {
     )
     assert.doesNotMatch(file.message, /not yet bound|never closed/)
     assert.ok(file.message.includes(at('server-closing.test.ts', '// LEAK closing')), file.message)
+    // listen() is called in a helper: the line that created the server, with its handler, follows.
+    assert.ok(
+      file.message.includes(
+        `    server created (its handler):\n      at ${at('server-closing.test.ts', '// HANDLER closing')}`,
+      ),
+      file.message,
+    )
     assert.ok(
       file.message.includes('opened in: closes a server while a response still streams'),
       file.message,

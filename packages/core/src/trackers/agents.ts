@@ -20,7 +20,8 @@ type Init = ((this: EventEmitter, opts?: unknown) => void) & { [WRAPPED]?: true 
 
 /**
  * Learns where each pool (undici Agent/Pool/Client, http.Agent) is created, so that a pool created
- * inside a test is that test's to close. Every EventEmitter runs `EventEmitter.init` from its
+ * inside a test is that test's to close; and where each server is created (its report names that line,
+ * where its handler is, when listen() is called elsewhere). Every EventEmitter runs `EventEmitter.init` from its
  * constructor, whichever realm or copy of undici it comes from: one narrow, reversible wrapper sees
  * them all, and costs a property read and a Set lookup for every other emitter.
  *
@@ -50,7 +51,16 @@ export function installPoolCreationTracker(
     // leave node:http with a half-made copy of that module.
     const isHttpAgent =
       !isUndici && typeof self.addRequest === 'function' && typeof self.createSocket === 'function'
-    if (!isHttpAgent && !isUndici) return
+    if (!isHttpAgent && !isUndici) {
+      // A server (net, tls, http, https, http2): where it was created, with its handler, for its report.
+      const server = this as { listen?: unknown; getConnections?: unknown }
+      if (typeof server.getConnections === 'function' && typeof server.listen === 'function') {
+        try {
+          registry.servers.set(this, captureSite())
+        } catch {}
+      }
+      return
+    }
     try {
       const site = captureSite()
       const outer = isUndici ? outerPool(engine, this, site, lastOfClass) : undefined

@@ -24,6 +24,8 @@ export const registry = {
   claimed: new WeakSet<net.Socket>(),
   /** Pools created while netsan watched. */
   pools: new WeakMap<object, PoolOrigin>(),
+  /** Where each server was created (`http.createServer(handler)`), when netsan watched. */
+  servers: new WeakMap<object, Site>(),
 }
 
 const counted = new WeakMap<net.Socket, { scope: Scope; origin: string | undefined }>()

@@ -3,7 +3,7 @@ import { CHANNELS, subscribe, subscribeTracing } from '../channels.ts'
 import type { Engine } from '../engine.ts'
 import { Resource } from '../resource.ts'
 import { captureSite } from '../stack.ts'
-import { hostPort, isTls } from './registry.ts'
+import { hostPort, isTls, registry } from './registry.ts'
 import {
   type Connection,
   type ConnectionState,
@@ -162,6 +162,16 @@ export function installServerTracker(engine: Engine): () => void {
         whenClosed: (done) => (closed ? done() : server.once('close', done)),
         close: () => closeServer(server, t),
         fix: () => serverFix(snapshot(server, t, upper)),
+        // Where it was created, with its handler, when that is not where listen() was called.
+        sites: () => {
+          const created = registry.servers.get(server)
+          return (
+            created && [
+              { title: 'listen() called', site },
+              { title: 'server created (its handler)', site: created },
+            ]
+          )
+        },
       })
       const onClose = () => {
         closed = true
