@@ -137,6 +137,18 @@ export function installServerTracker(engine: Engine): () => void {
   // https: the TLSSocket that carries HTTP over each accepted TCP socket, as http.server.request.start tells.
   const upper = new WeakMap<net.Socket, net.Socket>()
 
+  // Subscribed at the first https (or HTTP/2 TLS) server, so plain http servers pay nothing per request.
+  let undoRequest: (() => void) | undefined
+  const watchRequests = () => {
+    undoRequest ??= subscribe<{ socket: net.Socket; server: net.Server }>(
+      CHANNELS.httpServerRequestStart,
+      ({ socket, server }) => {
+        const raw = (socket as { _parent?: net.Socket })._parent
+        if (raw && server && tracked.has(server)) upper.set(raw, socket)
+      },
+    )
+  }
+
   const undoListen = subscribeTracing<{ server: net.Server }>(CHANNELS.netServerListen, {
     asyncStart: ({ server }) => {
       if (!server || tracked.has(server)) return
@@ -182,6 +194,7 @@ export function installServerTracker(engine: Engine): () => void {
       t.release = onClose
       tracked.set(server, t)
       server.once('close', onClose)
+      if (t.type === 'https' || t.type === 'http2-tls') watchRequests()
     },
     asyncEnd: ({ server }) => {
       const t = server && tracked.get(server)
@@ -202,14 +215,6 @@ export function installServerTracker(engine: Engine): () => void {
     socket.once('close', () => t.accepted.delete(socket))
   })
 
-  const undoRequest = subscribe<{ socket: net.Socket; server: net.Server }>(
-    CHANNELS.httpServerRequestStart,
-    ({ socket, server }) => {
-      const raw = (socket as { _parent?: net.Socket })._parent
-      if (raw && server && tracked.has(server)) upper.set(raw, socket)
-    },
-  )
-
   const { Server } = process.getBuiltinModule('node:net')
   const originalClose = Server.prototype.close
   const close = function (this: net.Server, ...args: unknown[]) {
@@ -224,7 +229,7 @@ export function installServerTracker(engine: Engine): () => void {
   return () => {
     undoListen()
     undoAccept()
-    undoRequest()
+    undoRequest?.()
     if (Server.prototype.close === close) Server.prototype.close = originalClose
   }
 }
