@@ -21,7 +21,7 @@ function remoteOf(socket: net.Socket, intended: string | undefined): string {
 }
 
 /** The socket's state in words, from `readyState` and who ended which side. */
-export function stateWords(socket: net.Socket): string {
+function stateWords(socket: net.Socket): string {
   if (socket.connecting) return 'connecting'
   switch (socket.readyState) {
     case 'open':
