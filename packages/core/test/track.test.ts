@@ -257,7 +257,10 @@ describe('pools', () => {
       const { body } = await request(`${srv.url}/x?bytes=10`, { dispatcher: agent }) // MARK:via-proxy
       await body.dump()
       const leak = only(await scope.end(), 'idle')
-      assert.match(leak.description, /in an undici ProxyAgent created in file scope and never closed/)
+      assert.equal(
+        leak.description,
+        `to the proxy ${new URL(proxyUrl).host}, in an undici ProxyAgent created in file scope and never closed`,
+      )
       assertCreatedAt(leak, import.meta.url, 'MARK:new-proxy-agent')
       assertFramesAt(leak.related?.[0]?.stack ?? [], import.meta.url, 'MARK:via-proxy')
     } finally {

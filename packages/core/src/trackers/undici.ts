@@ -272,7 +272,9 @@ export function installUndiciTracker(engine: Engine) {
           site,
           owner,
           origin: () => originOf(origin),
-          describe: () => `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
+          // A ProxyAgent's connections go to its proxy (tunnels too): say so, or the address reads as the target's.
+          describe: () =>
+            `${/Proxy/.test(entry.pool?.label ?? '') ? 'to the proxy ' : ''}${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
           isOpen: () =>
             !socket.destroyed &&
             entry.active === 0 &&
