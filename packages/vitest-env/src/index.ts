@@ -5,6 +5,7 @@ import { registerOnCollect, registerOnCollectInVm } from './collect.ts'
 import { vitestColors } from './colors.ts'
 import { loadCore, ownDirectories } from './core.ts'
 import { diagnoseExit, exitBaseline } from './exit.ts'
+import type { HookApi } from './hooks.ts'
 import { bare, isOptionError, refuse } from './refuse.ts'
 import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
@@ -17,6 +18,7 @@ import {
   vitestWorker,
   type WorkerState,
 } from './state.ts'
+import { unsupportedVitest } from './version.ts'
 
 export type { NetsanOptions } from 'netsan'
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
@@ -50,8 +52,20 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
     shapeError: shapeForVitest(() => session.options.root),
     mainPid: vitestMainPid(),
   })
+  // Vitest without aroundEach: the error is thrown where each file is collected (hooks.ts).
+  const vitest = session.active
+    ? ((await import('vitest').catch(() => undefined)) as HookApi | undefined)
+    : undefined
+  const error = vitest && unsupportedVitest(core, vitest)
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
-  return { core, session, file: undefined, rootGiven, hooksFor: undefined }
+  return {
+    core,
+    session,
+    file: undefined,
+    rootGiven,
+    hooksFor: undefined,
+    ...(error && { unsupported: { error, thrown: false } }),
+  }
 }
 
 /** The base environment of the options, loaded; the session ends if it cannot be. */
@@ -104,7 +118,9 @@ async function hooksMissing(state: WorkerState): Promise<void> {
 async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  const missing = state.hooksFor === undefined && state.session.active
+  // Where no file was collected through netsan's hooks, an unsupported Vitest still fails the file.
+  if (state.unsupported && !state.unsupported.thrown) throw state.unsupported.error
+  const missing = state.hooksFor === undefined && state.session.active && !state.unsupported
   if (missing && why === 'runner') await hooksMissing(state)
   const outcome = await endFileScope(state, worker?.filepath)
   const loud =
