@@ -1,8 +1,12 @@
 import type { Site } from './stack.ts'
 import type { LateStart, LeakKind } from './types.ts'
 
-/** Which scope end judges a resource: its own test's, or the enclosing file's. */
-export type CheckAt = 'test' | 'file'
+/**
+ * Which scope end judges a resource: its own scope's (`test`); the end of the describe block or file
+ * around the test that made it (`block`: a server a test starts often serves the next tests, and one a
+ * block's `beforeAll` starts is that block's); or the enclosing file's (`file`: what libraries manage).
+ */
+export type CheckAt = 'test' | 'block' | 'file'
 
 /** A site with what it is, for a report that shows more than one line (`pool created`, `first request`). */
 export interface LabelledSite {

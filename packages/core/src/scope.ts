@@ -187,7 +187,7 @@ export class Scope implements ResourceOwner {
     const out: Resource[] = []
     for (const r of this.resources) {
       if (r.reported || !enabled.has(r.kind)) continue
-      if (!all && r.checkAt === 'file') continue
+      if (!all && r.checkAt !== 'test') continue
       out.push(r)
     }
     return out
@@ -234,7 +234,7 @@ export class Scope implements ResourceOwner {
     const judgedHere = !NESTED.has(this.type) || !this.parent
     if (!judgedHere) {
       for (const r of [...this.resources]) {
-        if (r.checkAt === 'file') {
+        if (r.checkAt === 'file' || (r.checkAt === 'block' && this.type === 'test')) {
           r.openedIn ??= { name: this.name, type: this.type }
           r.moveTo(this.parent!)
         }

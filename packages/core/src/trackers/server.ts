@@ -165,8 +165,8 @@ export function installServerTracker(engine: Engine): () => void {
       const resource = new Resource({
         kind: 'server',
         // A server often outlives the test that started it (used by the next tests, closed in afterAll):
-        // judged at the end of the enclosing scope, naming the test that opened it.
-        checkAt: 'file',
+        // judged at the end of the block or file around that test, naming the test that opened it.
+        checkAt: 'block',
         site,
         owner: engine.current(),
         describe: () => describeServer(snapshot(server, t, upper)),
