@@ -211,12 +211,12 @@ describe('formatLeaks', () => {
 
   ✖ idle keep-alive connection — 127.0.0.1:38211, in an undici Agent created by this test and never closed
     pool created:
-      at makeClient (src/client.ts:5:15)
-      at test/users.test.ts:8:19
+      at makeClient (src/client.ts:5)
+      at test/users.test.ts:8
       5 | return new Agent()
     first request:
-      at getUser (src/users.ts:12:9)
-      at test/users.test.ts:9:5
+      at getUser (src/users.ts:12)
+      at test/users.test.ts:9
     fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
     )
     // Connections of one pool used from two places are two blocks, not one with a count.
