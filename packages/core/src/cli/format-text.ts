@@ -39,8 +39,13 @@ function leakBlock(lines: string[], mark: string, item: LeakItem): void {
   const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
   lines.push('', `  ${mark} ${where(item)}`)
   lines.push(`    ${KIND_WORDS[item.leak.kind]}${times} — ${item.leak.description}`)
+  if (item.leak.stackTitle) lines.push(`    ${item.leak.stackTitle}:`)
   if (item.leak.stack.length === 0) lines.push('      (no user code on the creation stack)')
   for (const frame of item.leak.stack) lines.push(`      ${frame}`)
+  for (const more of item.leak.related ?? []) {
+    lines.push(`    ${more.title}:`)
+    for (const frame of more.stack) lines.push(`      ${frame}`)
+  }
   lines.push(`    fix: ${item.leak.fix}`)
 }
 
