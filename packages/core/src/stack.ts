@@ -47,6 +47,20 @@ export class Site {
     return undefined
   }
 
+  /**
+   * The first frame, innermost first, that `accepts`; only the frames up to it are read (most callers
+   * want the first frame that is not Node's or netsan's, a few frames down a 48-frame stack).
+   */
+  findFile(accepts: (frame: RawFrame) => boolean): RawFrame | undefined {
+    if (this.raw) return this.raw.find(accepts)
+    for (const cs of this.sites()) {
+      const file = fileOf(cs)
+      const frame = { file, kind: classify(file) }
+      if (accepts(frame)) return frame
+    }
+    return undefined
+  }
+
   /** The kind of one frame, without classifying the others. */
   private kindAt(i: number): ParsedFrame['kind'] | undefined {
     if (this.raw) return this.raw[i]?.kind
@@ -205,7 +219,7 @@ export function parseStack(stack: string): ParsedFrame[] {
 
 /** The first frame that is neither Node's nor netsan's: who really created the resource. */
 export function directCreator(site: Site): RawFrame | undefined {
-  return site.files().find((f) => f.kind !== 'internal')
+  return site.findFile((f) => f.kind !== 'internal')
 }
 
 /**
@@ -235,7 +249,7 @@ export function isTestFile(file: string): boolean {
 
 /** Application code made it when its first user frame is not in a test file (the `bodies: 'app'` rule). */
 export function createdByAppCode(site: Site): boolean {
-  const first = site.files().find((f) => f.kind === 'user')
+  const first = site.findFile((f) => f.kind === 'user')
   return first !== undefined && !isTestFile(first.file)
 }
 
