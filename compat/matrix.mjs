@@ -308,6 +308,39 @@ async function runnerCell(node, nodeVersion, runner) {
   })
 }
 
+/**
+ * A Vitest below the adapter's peer floor (no aroundEach): the run must fail with netsan's one message,
+ * printed once, naming the installed version, and with no other advice from netsan (the setup file).
+ */
+async function refusedCell(node, nodeVersion, runner) {
+  const { label, home } = runner
+  const suite = path.join(home, 'fixtures', 'vitest')
+  const version = manifest(home, 'vitest').version
+  const env = { PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` }
+  for (const key of Object.keys(process.env)) if (key.startsWith('NETSAN')) env[key] = ''
+  const r = await run(node, [path.join(home, 'node_modules/vitest/vitest.mjs'), 'run', '--root', suite], {
+    cwd: suite,
+    env,
+    timeoutMs: 180_000,
+  })
+  const output = `${r.stdout}\n${r.stderr}`
+  const said = output.split('vitest-environment-netsan needs Vitest 4.1 or later').length - 1
+  let detail = ''
+  if (r.code === 0) detail = 'the run exited 0'
+  else if (said !== 1) detail = `the message was printed ${said} times`
+  else if (!output.includes(`but Vitest ${version} is installed`))
+    detail = `the message does not name Vitest ${version}`
+  else if (output.includes('setupFiles')) detail = 'netsan also advised the setup file'
+  record({
+    section: 'runners',
+    node: nodeVersion,
+    row: label,
+    col: `Node ${nodeVersion}`,
+    status: detail ? 'fail' : 'pass',
+    detail,
+  })
+}
+
 /** `git archive <rev>` of the packages into the cache, built there with the repository's tsc. */
 async function buildSource(rev) {
   const sha = (await must('git', ['rev-parse', '--short', `${rev}^{commit}`])).stdout.trim()
@@ -353,6 +386,8 @@ async function main() {
     writeClientEntries(clientsDir)
     // Each runner major twice: the floor of the adapters' peerDependencies and the latest release.
     const isolated = [
+      // Below the peer floor: netsan must refuse it with one clear message (refusedCell).
+      ['vitest4.0', ['vitest@~4.0.0'], 'vitest', ' (below the peer floor)'],
       ['vitest4.1.0', ['vitest@4.1.0'], 'vitest', ' (peer floor)'],
       ['vitest4', ['vitest@4'], 'vitest', ''],
       ['vitest5.0.0', ['vitest@5.0.0'], 'vitest', ' (peer floor)'],
@@ -378,7 +413,7 @@ async function main() {
         kind === 'vitest' ? 'vitest-environment-netsan' : 'jest-environment-netsan',
       ])
       const label = `${kind === 'vitest' ? 'Vitest' : 'Jest'} ${manifest(home, kind).version}${suffix}`
-      runners.push({ label, home, kind, pkg: kind })
+      runners.push({ label, home, kind, pkg: kind, refused: folder === 'vitest4.0' })
       // The repository's own Vitest 5 and Jest 30 (latest) after their floors.
       if (folder === 'vitest5.0.0' || folder === 'jest30.0.0') {
         const name = kind === 'vitest' ? 'Vitest' : 'Jest'
@@ -483,7 +518,9 @@ async function main() {
           status: 'n/a',
           detail: why,
         })
-      else if (!args.only || runner.label.includes(args.only)) await runnerCell(node, nodeVersion, runner)
+      else if (args.only && !runner.label.includes(args.only)) continue
+      else if (runner.refused) await refusedCell(node, nodeVersion, runner)
+      else await runnerCell(node, nodeVersion, runner)
     }
   }
 

@@ -13,6 +13,8 @@ export const CHANNELS = {
   undiciSendHeaders: 'undici:client:sendHeaders',
   netClientSocket: 'net.client.socket',
   netServerListen: 'net.server.listen',
+  netServerSocket: 'net.server.socket',
+  httpServerRequestStart: 'http.server.request.start',
   httpClientRequestCreated: 'http.client.request.created',
   httpClientRequestStart: 'http.client.request.start',
   httpClientResponseFinish: 'http.client.response.finish',

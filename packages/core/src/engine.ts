@@ -13,6 +13,8 @@ export interface CallContext {
   onUndiciRequest?: (request: object) => void
   /** The wrapper reports what the call creates (fetch): channel trackers stay out. */
   owned?: boolean
+  /** The undici dispatcher whose API method user code called: the pools it creates inside are its own. */
+  dispatcher?: object
   /**
    * True while the wrapped call runs synchronously. Its async continuations keep the context, but
    * what they create later is not this call's doing: they capture a stack of their own.

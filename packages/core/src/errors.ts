@@ -10,6 +10,8 @@ export const ErrorCodes = {
   MISSING_REASON: 'NETSAN_ERR_MISSING_REASON',
   /** The runner adapter could not register its per-test checks (Vitest's vm pools without the setup file). */
   NO_HOOKS: 'NETSAN_ERR_NO_HOOKS',
+  /** The test runner installed is older than the adapter's peerDependency range. */
+  UNSUPPORTED_RUNNER: 'NETSAN_ERR_UNSUPPORTED_RUNNER',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]

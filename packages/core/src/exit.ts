@@ -7,9 +7,7 @@
  * With `cleanup` on, it then closes what it recorded, so that the process can end.
  */
 import { getEngine } from './engine.ts'
-import { type Colors, type FormatOptions, plainColors } from './format.ts'
-import { KIND_WORDS } from './kinds.ts'
-import { redactText } from './redact.ts'
+import { type FormatOptions, formatLeakBlock, plainColors } from './format.ts'
 import type { Scope } from './scope.ts'
 import { toLeak } from './scope.ts'
 import { handleLedger } from './trackers/handles/index.ts'
@@ -113,7 +111,7 @@ export class ExitWatch {
     const c = options.colors ?? plainColors
     const total = recorded.length + unrecorded.reduce((n, u) => n + u.count, 0)
     const lines = [c.bold(options.heading(total))]
-    for (const record of recorded) lines.push('', ...block(record, options, c))
+    for (const record of recorded) lines.push('', ...block(record, options))
     for (const u of unrecorded) {
       const hint = !options.kinds.has(u.kind)
         ? `add '${u.kind}' to the option kinds (kinds: ['network', '${u.kind}']) to see where it is created`
@@ -167,16 +165,9 @@ const {
 const POLL_MS = 100
 const GRACE_MS = 100
 
-function block(record: HandleResource, options: DiagnoseOptions, c: Colors): string[] {
+function block(record: HandleResource, options: DiagnoseOptions): string[] {
   const leak = toLeak(record, options.root, record.createdIn.name)
-  const lines = [`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])} — ${leak.description}`]
-  if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
-  for (const frame of leak.stack) lines.push(c.dim(`      ${frame}`))
-  const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
-  if (code && leak.frame) lines.push(`      ${c.dim(`${leak.frame.line} |`)} ${redactText(code.trim())}`)
-  lines.push(c.dim(`    opened in: ${describeOwner(record.createdIn)}`))
-  lines.push(`    ${c.cyan('fix:')} ${leak.fix}`)
-  return lines
+  return formatLeakBlock(leak, describeOwner(record.createdIn), options)
 }
 
 /** The test or file that created it. */

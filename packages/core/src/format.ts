@@ -92,10 +92,12 @@ export function mergeLeaks(leaks: Leak[]): Leak[] {
   const byKey = new Map<string, Leak>()
   for (const leak of leaks) {
     // Late work is told apart by the test that ran when it started (the report names it).
+    const related = (leak.related ?? []).map((r) => `${r.title}\n${r.stack.join('\n')}`).join('\n')
     const key = [
       leak.kind,
       leak.description,
       leak.stack.join('\n'),
+      related,
       leak.owner,
       leak.ownerType,
       leak.late?.during,
@@ -121,25 +123,48 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
   const what = leaks.every((l) => isNetworkKind(l.kind)) ? 'network resource' : 'resource'
   const lines = [c.bold(`netsan: ${who} left ${plural(total, what)} open${attempt}`) + retried]
   if (subject.note) lines.push(`  (${subject.note})`)
-  for (const leak of mergeLeaks(leaks)) {
-    lines.push('')
-    const times = leak.count > 1 ? ` (×${leak.count})` : ''
-    lines.push(`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])}${times} — ${leak.description}`)
-    if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
-    // Two frames on one line (a callback and its caller) print the same without their columns: once.
-    const frames = leak.stack.map(printedFrame).filter((f, i, all) => f !== all[i - 1])
-    for (const frame of frames) lines.push(`      ${c.dim(frame)}`)
-    const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
-    if (code !== undefined && code !== '' && leak.frame) {
-      const n = String(leak.frame.line)
-      // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
-      lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
-    }
-    const opened = openedIn(subject, leak)
-    if (opened) lines.push(c.dim(`    opened in: ${opened}`))
-    lines.push(`    ${c.cyan('fix:')} ${leak.fix}`)
-  }
+  for (const leak of mergeLeaks(leaks))
+    lines.push('', ...formatLeakBlock(leak, openedIn(subject, leak), options))
   return lines.join('\n')
+}
+
+/**
+ * One leak's block: the kind and what it was, its creating frames (titled when more stacks follow), a
+ * code frame at the first one, the related stacks, which scope opened it, and the fix. Shared by every
+ * report of a leak or a handle (scope ends, `expectNoLeakedConnections()`, the exit diagnosis).
+ */
+export function formatLeakBlock(
+  leak: Leak,
+  opened: string | undefined,
+  options: FormatOptions = {},
+): string[] {
+  const c = options.colors ?? plainColors
+  const times = leak.count > 1 ? ` (×${leak.count})` : ''
+  const lines = [`  ${c.red('✖')} ${c.bold(KIND_WORDS[leak.kind])}${times} — ${leak.description}`]
+  if (leak.stackTitle) lines.push(`    ${leak.stackTitle}:`)
+  if (leak.stack.length === 0) lines.push(c.dim('      (no user code on the creation stack)'))
+  lines.push(...printedFrames(leak.stack, c))
+  const code = leak.frame && options.sourceLine?.(leak.frame.file, leak.frame.line)
+  if (code !== undefined && code !== '' && leak.frame) {
+    const n = String(leak.frame.line)
+    // The source line may hold a URL with a secret in it: redacted like every URL netsan prints.
+    lines.push(`      ${c.dim(`${n} |`)} ${redactText(code.trim())}`)
+  }
+  for (const more of leak.related ?? []) {
+    lines.push(`    ${more.title}:`)
+    lines.push(...printedFrames(more.stack, c))
+  }
+  if (opened) lines.push(c.dim(`    opened in: ${opened}`))
+  lines.push(`    ${c.cyan('fix:')} ${leak.fix}`)
+  return lines
+}
+
+/** A stack's frames as printed: two frames on one line (a callback and its caller) print the same without their columns: once. */
+function printedFrames(stack: string[], c: Colors): string[] {
+  return stack
+    .map(printedFrame)
+    .filter((f, i, all) => f !== all[i - 1])
+    .map((f) => `      ${c.dim(f)}`)
 }
 
 /**

@@ -244,6 +244,16 @@ function checkLeak(v: unknown, source: string, at: string): void {
     num(f.line, source, `${at}.frame.line`)
     num(f.column, source, `${at}.frame.column`)
   }
+  if (l.stackTitle !== undefined) str(l.stackTitle, source, `${at}.stackTitle`)
+  if (l.related !== undefined) {
+    arr(l.related, source, `${at}.related`).forEach((v, i) => {
+      const r = obj(v, source, `${at}.related[${i}]`)
+      str(r.title, source, `${at}.related[${i}].title`)
+      arr(r.stack, source, `${at}.related[${i}].stack`).forEach((f, j) => {
+        str(f, source, `${at}.related[${i}].stack[${j}]`)
+      })
+    })
+  }
 }
 
 const STAT_FIELDS = [

@@ -1,8 +1,18 @@
 import type { Site } from './stack.ts'
 import type { LateStart, LeakKind } from './types.ts'
 
-/** Which scope end judges a resource: its own test's, or the enclosing file's. */
-export type CheckAt = 'test' | 'file'
+/**
+ * Which scope end judges a resource: its own scope's (`test`); the end of the describe block or file
+ * around the test that made it (`block`: a server a test starts often serves the next tests, and one a
+ * block's `beforeAll` starts is that block's); or the enclosing file's (`file`: what libraries manage).
+ */
+export type CheckAt = 'test' | 'block' | 'file'
+
+/** A site with what it is, for a report that shows more than one line (`pool created`, `first request`). */
+export interface LabelledSite {
+  title: string
+  site: Site
+}
 
 /**
  * The scope that opened a resource another scope now holds: a test whose file-level resource moved up
@@ -30,6 +40,11 @@ export class Resource {
   /** Resolves the settle wait early; resources without events are judged by state alone. */
   whenClosed: ((done: () => void) => void) | undefined
   close: (() => void) | undefined
+  /**
+   * Labelled sites, when one line is not enough (an idle connection: where its pool was created, where
+   * its first request came from), read at report time. The first with user code leads the report.
+   */
+  sites: (() => LabelledSite[] | undefined) | undefined
   /** A fix more specific than the kind's default (node:http bodies, http.Agent pools); a function decides at report time. */
   fix: string | (() => string | undefined) | undefined
   /** Set once reported, so the file end does not report it a second time. */
@@ -49,6 +64,7 @@ export class Resource {
     whenClosed?: ((done: () => void) => void) | undefined
     close?: (() => void) | undefined
     fix?: string | (() => string | undefined) | undefined
+    sites?: (() => LabelledSite[] | undefined) | undefined
   }) {
     this.kind = init.kind
     this.checkAt = init.checkAt
@@ -63,6 +79,7 @@ export class Resource {
     this.whenClosed = init.whenClosed
     this.close = init.close
     this.fix = init.fix
+    this.sites = init.sites
     // Handed to a longer-lived scope: the report still says which scope made it.
     this.openedIn =
       owner === init.owner

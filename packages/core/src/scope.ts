@@ -187,7 +187,7 @@ export class Scope implements ResourceOwner {
     const out: Resource[] = []
     for (const r of this.resources) {
       if (r.reported || !enabled.has(r.kind)) continue
-      if (!all && r.checkAt === 'file') continue
+      if (!all && r.checkAt !== 'test') continue
       out.push(r)
     }
     return out
@@ -234,7 +234,7 @@ export class Scope implements ResourceOwner {
     const judgedHere = !NESTED.has(this.type) || !this.parent
     if (!judgedHere) {
       for (const r of [...this.resources]) {
-        if (r.checkAt === 'file') {
+        if (r.checkAt === 'file' || (r.checkAt === 'block' && this.type === 'test')) {
           r.openedIn ??= { name: this.name, type: this.type }
           r.moveTo(this.parent!)
         }
@@ -369,8 +369,21 @@ function withResource(s: Suppressed, resource: Resource): Suppressed {
   return s
 }
 
+const STACK_SHOWN = 6
+
 export function toLeak(r: Resource, root: string, scopeName: string, scopeType?: ScopeType): Leak {
-  const frames = userFrames(r.site)
+  // Labelled sites (an idle connection: its pool's creation, its first request) that hold user code;
+  // the first leads, the others follow with their titles, a repeat of the same line dropped.
+  const labelled = (r.sites?.() ?? [])
+    .map(({ title, site }) => ({ title, frames: userFrames(site) }))
+    .filter((l) => l.frames.length > 0)
+  const lead = labelled[0]
+  const frames = lead ? lead.frames : userFrames(r.site)
+  const stack = frames.slice(0, STACK_SHOWN).map((f) => formatFrame(f, root))
+  const related = labelled
+    .slice(1)
+    .map((l) => ({ title: l.title, stack: l.frames.slice(0, STACK_SHOWN).map((f) => formatFrame(f, root)) }))
+    .filter((l) => l.stack[0] !== stack[0])
   const first = frames[0]
   const origin = r.origin
   // Trackers redact their URLs; this is the one door every leak passes on its way to any output.
@@ -378,7 +391,7 @@ export function toLeak(r: Resource, root: string, scopeName: string, scopeType?:
     kind: r.kind,
     description: redactText(r.describe()),
     ...(origin !== undefined && { origin: redactText(origin) }),
-    stack: frames.slice(0, 6).map((f) => formatFrame(f, root)),
+    stack,
     ...(first && {
       frame: {
         ...(first.fn !== undefined && { fn: first.fn }),
@@ -387,6 +400,7 @@ export function toLeak(r: Resource, root: string, scopeName: string, scopeType?:
         column: first.column,
       },
     }),
+    ...(lead && related.length > 0 && { stackTitle: lead.title, related }),
     fix: (typeof r.fix === 'function' ? r.fix() : r.fix) ?? FIXES[r.kind],
     owner: r.openedIn?.name ?? scopeName,
     ...((r.openedIn ? r.openedIn.type : scopeType) === 'describe' && { ownerType: 'describe' as const }),

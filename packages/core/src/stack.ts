@@ -26,6 +26,23 @@ export class Site {
     return this.raw
   }
 
+  /**
+   * Names of the constructors running where this site was captured, innermost first, up to the first
+   * user frame: a pool created inside another pool's constructor (undici's ProxyAgent makes an Agent
+   * and a Pool) shows the outer class here.
+   */
+  constructors(): string[] {
+    const names: string[] = []
+    const files = this.files()
+    const sites = this.sites()
+    for (let i = 0; i < sites.length && files[i]?.kind !== 'user'; i++) {
+      try {
+        if (sites[i]!.isConstructor()) names.push(sites[i]!.getFunctionName() ?? '')
+      } catch {}
+    }
+    return names
+  }
+
   /** The frames as reported: mapped by the runner's formatter, with V8's function names. */
   frames(): ParsedFrame[] {
     if (!this.parsed) {

@@ -94,6 +94,10 @@ export interface Leak {
   stack: string[]
   /** The first user frame, for annotations and baseline keys. */
   frame?: Frame
+  /** What `stack` is, where the report shows more than one stack (`pool created`). */
+  stackTitle?: string
+  /** More stacks that matter, each titled (an idle connection's `first request`), formatted as `stack`. */
+  related?: { title: string; stack: string[] }[]
   fix: string
   /** The scope that owns it: a test name, a describe block (`ownerType`), or a file. */
   owner: string

@@ -15,6 +15,11 @@ export function only(leaks: Leak[], kind: Leak['kind']): Leak {
 
 /** The leak was created at the line of `testFile` (a file: URL) that carries the comment `marker`. */
 export function assertCreatedAt(leak: Leak, testFile: string, marker: string): void {
+  assertFramesAt(leak.stack, testFile, marker)
+}
+
+/** One of `frames` (a leak's stack, or a related one) is the line of `testFile` that carries `marker`. */
+export function assertFramesAt(frames: string[], testFile: string, marker: string): void {
   const file = new URL(testFile).pathname
   const line =
     fs
@@ -24,7 +29,7 @@ export function assertCreatedAt(leak: Leak, testFile: string, marker: string): v
   assert.ok(line > 0, `marker ${marker} is not in ${file}`)
   const where = `${path.relative(ROOT, file)}:${line}:`
   assert.ok(
-    leak.stack.some((f) => f.includes(where)),
-    `expected a frame at ${where}, got ${leak.stack.join(' | ')}`,
+    frames.some((f) => f.includes(where)),
+    `expected a frame at ${where}, got ${frames.join(' | ')}`,
   )
 }

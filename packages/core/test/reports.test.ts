@@ -504,3 +504,51 @@ describe('small edges of the CLI', () => {
     assert.equal(json.stale.length, 3000)
   })
 })
+
+describe('an idle connection reports two lines: its pool and its first request', () => {
+  const pooled = leak('gets a user', {
+    kind: 'idle',
+    description: '127.0.0.1:4000, in an undici Agent created by this test and never closed',
+    stack: ['at makeClient (src/client.ts:5:15)'],
+    frame: { fn: 'makeClient', file: 'src/client.ts', line: 5, column: 15 },
+    stackTitle: 'pool created',
+    related: [{ title: 'first request', stack: ['at getUser (src/users.ts:12:9)'] }],
+    fix: 'await agent.close() when done',
+  })
+
+  test('both reach netsan report (text, github), the annotation at the pool line', () => {
+    const folder = dir('pool-lines')
+    writeReport(folder, 'a.json', {
+      run: 'r1',
+      file: 'test/users.test.ts',
+      tests: [{ name: 'gets a user', leaks: [pooled] }],
+    })
+    const text = cli(['report', folder])
+    assert.equal(text.status, 1)
+    assert.ok(
+      text.stdout.includes(
+        '    pool created:\n      at makeClient (src/client.ts:5:15)\n    first request:\n      at getUser (src/users.ts:12:9)\n    fix: await agent.close() when done',
+      ),
+      text.stdout,
+    )
+    const github = cli(['report', folder], { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/repo' })
+    const error = github.stdout.split('\n').find((l) => l.startsWith('::error '))!
+    assert.match(error, /^::error file=src\/client\.ts,line=5,col=15,/)
+    assert.ok(error.includes('(first request at getUser (src/users.ts:12:9)) — fix:'), error)
+  })
+
+  test('a report whose related stacks are malformed is refused, naming the field', () => {
+    const folder = dir('pool-lines-bad')
+    const file = writeReport(folder, 'a.json', {
+      run: 'r1',
+      file: 'test/users.test.ts',
+      tests: [{ name: 'gets a user', leaks: [pooled] }],
+    })
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'))
+    data.files[0].tests[0].result.leaks[0].related = [{ title: 'first request', stack: [42] }]
+    fs.writeFileSync(file, JSON.stringify(data))
+    const r = cli(['report', folder])
+    assert.equal(r.status, 2)
+    assert.match(r.stderr, /leaks\[0\]\.related\[0\]\.stack\[0\] should be a string, got 42/)
+  })
+})

@@ -139,6 +139,43 @@ describe('describe blocks', { timeout: 15_000 }, () => {
     s.dispose()
   })
 
+  test('a server a test in the block starts is judged at the block’s end, naming the test; closed by the block’s afterAll it passes', async () => {
+    const s = session()
+    const file = s.startFile('a.test.ts')!
+    const block = s.startDescribe(file, 'servers')!
+    const starts = s.startTest(block, 'servers > starts one')!
+    const server = await s.runIn(starts, listen)
+    assert.deepEqual((await s.endTest(starts))?.result.leaks, [], 'the next test may still use it')
+    const uses = s.startTest(block, 'servers > uses it')!
+    await s.runIn(uses, async () => {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+      await res.text()
+    })
+    assert.deepEqual((await s.endTest(uses))?.result.leaks, [])
+    const end = await s.endDescribe(block)
+    assert.deepEqual(
+      end?.result.leaks.map((l) => [l.kind, l.owner, l.ownerType]),
+      [['server', 'servers > starts one', undefined]],
+    )
+    assert.match(end?.error?.message ?? '', /opened in: servers > starts one\n/)
+    assert.equal(server.listening, false, 'cleanup closed it at the block’s end')
+    assert.deepEqual((await s.endFile(file))?.result.leaks, [])
+    s.dispose()
+  })
+
+  test('clean twin: the block’s afterAll closes the server its test started', async () => {
+    const s = session()
+    const file = s.startFile('a.test.ts')!
+    const block = s.startDescribe(file, 'servers')!
+    const starts = s.startTest(block, 'servers > starts one')!
+    const server = await s.runIn(starts, listen)
+    assert.deepEqual((await s.endTest(starts))?.result.leaks, [])
+    await s.runIn(block, () => new Promise((resolve) => server.close(resolve))) // afterAll of the block
+    assert.deepEqual((await s.endDescribe(block))?.result.leaks, [])
+    assert.deepEqual((await s.endFile(file))?.result.leaks, [])
+    s.dispose()
+  })
+
   test('nested blocks: the inner block ends first and reports only its own', async () => {
     const s = session()
     const file = s.startFile('a.test.ts')!

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
 import { after, before, describe, test } from 'node:test'
@@ -6,7 +7,11 @@ import undici, { request } from 'undici'
 import { statusOf, statusViaUndici, textOf } from '../fixtures/app/client.ts'
 import { startServer } from '../fixtures/server.ts'
 import { track } from '../src/index.ts'
-import { assertCreatedAt, only, ROOT } from './helpers.ts'
+import { assertCreatedAt, assertFramesAt, only, ROOT } from './helpers.ts'
+
+const SOURCE = fs.readFileSync(new URL(import.meta.url), 'utf8').split('\n')
+/** This file's line that holds `marker`. */
+const lineOf = (marker: string) => SOURCE.findIndex((l) => l.includes(marker) && !l.includes('lineOf(')) + 1
 
 let srv: Awaited<ReturnType<typeof startServer>>
 before(async () => {
@@ -220,7 +225,48 @@ describe('pools', () => {
       leak.description,
       /127\.0\.0\.1:\d+, in an undici Agent created in file scope and never closed/,
     )
-    assertCreatedAt(leak, import.meta.url, 'MARK:undici-agent-request')
+    // Both lines: where the pool was created (the fix goes there) leads, then its first request.
+    assert.equal(leak.stackTitle, 'pool created')
+    assertCreatedAt(leak, import.meta.url, 'MARK:new-agent')
+    assert.equal(leak.frame?.line, lineOf('MARK:new-agent'))
+    assert.deepEqual(
+      leak.related?.map((r) => r.title),
+      ['first request'],
+    )
+    assertFramesAt(leak.related![0]!.stack, import.meta.url, 'MARK:undici-agent-request')
+  })
+
+  test('a pool undici makes for a ProxyAgent is the ProxyAgent: its line and its name', async () => {
+    const proxy = http.createServer((req, res) => {
+      // A forward proxy for absolute-form requests (the target is this test's own server).
+      const target = new URL(req.url!)
+      const up = http.get(
+        { host: target.hostname, port: target.port, path: target.pathname + target.search },
+        (r) => {
+          res.writeHead(r.statusCode!, r.headers)
+          r.pipe(res)
+        },
+      )
+      up.on('error', () => res.destroy())
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`
+    try {
+      const scope = track({ root: ROOT })
+      const agent = new undici.ProxyAgent({ uri: proxyUrl, proxyTunnel: false }) // MARK:new-proxy-agent
+      const { body } = await request(`${srv.url}/x?bytes=10`, { dispatcher: agent }) // MARK:via-proxy
+      await body.dump()
+      const leak = only(await scope.end(), 'idle')
+      assert.equal(
+        leak.description,
+        `to the proxy ${new URL(proxyUrl).host}, in an undici ProxyAgent created in file scope and never closed`,
+      )
+      assertCreatedAt(leak, import.meta.url, 'MARK:new-proxy-agent')
+      assertFramesAt(leak.related?.[0]?.stack ?? [], import.meta.url, 'MARK:via-proxy')
+    } finally {
+      proxy.closeAllConnections()
+      await new Promise((r) => proxy.close(r))
+    }
   })
 
   test('fixed: agent closed', async () => {
@@ -234,7 +280,7 @@ describe('pools', () => {
 
   test('new http.Agent({ keepAlive: true }) never destroyed is an idle connection', async () => {
     const scope = track({ root: ROOT })
-    const agent = new http.Agent({ keepAlive: true })
+    const agent = new http.Agent({ keepAlive: true }) // MARK:new-http-agent
     const get = (resolve: (res: http.IncomingMessage) => void) =>
       http.get(`${srv.url}/x?bytes=10`, { agent }, resolve) // MARK:http-agent
     const res = await new Promise<http.IncomingMessage>(get)
@@ -242,7 +288,10 @@ describe('pools', () => {
     await new Promise((r) => res.on('end', r))
     const leak = only(await scope.end(), 'idle')
     assert.match(leak.fix, /agent\.destroy\(\)/)
-    assertCreatedAt(leak, import.meta.url, 'MARK:http-agent')
+    assert.equal(leak.stackTitle, 'pool created')
+    assertCreatedAt(leak, import.meta.url, 'MARK:new-http-agent')
+    assert.equal(leak.related?.[0]?.title, 'first request')
+    assertFramesAt(leak.related![0]!.stack, import.meta.url, 'MARK:http-agent')
   })
 
   test('clean: keep-alive reuse through the global dispatcher and http.globalAgent', async () => {
@@ -278,6 +327,52 @@ describe('sockets', () => {
     await new Promise((r) => socket.once('connect', r))
     const leak = only(await scope.end(), 'socket')
     assertCreatedAt(leak, import.meta.url, 'MARK:raw')
+  })
+
+  test('a half-closed socket whose peer reset it: its own address, its target and its state, not "to ?"', async () => {
+    const accepted: net.Socket[] = []
+    const server = net.createServer({ allowHalfOpen: true }, (s) => accepted.push(s.on('error', () => {})))
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const scope = track({ root: ROOT })
+      const socket = net.connect({ port, host: 'localhost', family: 4 }) // MARK:half-closed
+      socket.pause() // nobody reads it, so the reset is never noticed
+      await new Promise((r) => socket.once('connect', r))
+      socket.end()
+      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5))
+      accepted[0]!.resetAndDestroy()
+      await new Promise((r) => setTimeout(r, 30))
+      assert.equal(socket.remoteAddress, undefined, 'the peer address is gone')
+      const local = socket.localPort
+      const leak = only(await scope.end(), 'socket')
+      assert.equal(
+        leak.description,
+        `TCP socket from 127.0.0.1:${local} to localhost:${port} (127.0.0.1) (half-closed: end() called, the peer has not ended its side; peer address unreadable: reset or gone), never destroyed`,
+      )
+      assertCreatedAt(leak, import.meta.url, 'MARK:half-closed')
+    } finally {
+      server.close()
+    }
+  })
+
+  test('a socket whose peer ended its side, and which never ended its own', async () => {
+    const server = net.createServer((s) => s.end())
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as net.AddressInfo).port
+    try {
+      const scope = track({ root: ROOT })
+      const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+      socket.resume()
+      await new Promise((r) => socket.once('end', r))
+      const leak = only(await scope.end(), 'socket')
+      assert.equal(
+        leak.description,
+        `TCP socket to 127.0.0.1:${port} (half-closed: the peer ended its side, end() never called), never destroyed`,
+      )
+    } finally {
+      server.close()
+    }
   })
 
   test('clean: a socket destroyed in the same tick the scope ends', async () => {

@@ -7,6 +7,7 @@ import {
   expectNoLeakedConnections,
   formatLeaks,
   type Leak,
+  mergeLeaks,
   NetsanError,
   redactUrl,
   resolveOptions,
@@ -184,6 +185,47 @@ describe('formatLeaks', () => {
   ✖ idle keep-alive connection (×2) — 127.0.0.1:38211, in an undici Agent created by this test and never closed
       at makeClient (src/client.ts:5)
     fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
+    )
+  })
+  test('an idle connection: where its pool was created leads, titled, then its first request (snapshot)', () => {
+    const pooled: Leak = {
+      kind: 'idle',
+      description: '127.0.0.1:38211, in an undici Agent created by this test and never closed',
+      stack: ['at makeClient (src/client.ts:5:15)', 'at test/users.test.ts:8:19'],
+      frame: { fn: 'makeClient', file: 'src/client.ts', line: 5, column: 15 },
+      stackTitle: 'pool created',
+      related: [
+        { title: 'first request', stack: ['at getUser (src/users.ts:12:9)', 'at test/users.test.ts:9:5'] },
+      ],
+      fix: 'await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests',
+      owner: 'gets a user',
+      count: 1,
+    }
+    const text = formatLeaks({ type: 'test', name: 'gets a user' }, [pooled], {
+      sourceLine: (file, line) =>
+        file === 'src/client.ts' && line === 5 ? '  return new Agent()' : undefined,
+    })
+    assert.equal(
+      text,
+      `netsan: test "gets a user" left 1 network resource open
+
+  ✖ idle keep-alive connection — 127.0.0.1:38211, in an undici Agent created by this test and never closed
+    pool created:
+      at makeClient (src/client.ts:5)
+      at test/users.test.ts:8
+      5 | return new Agent()
+    first request:
+      at getUser (src/users.ts:12)
+      at test/users.test.ts:9
+    fix: await agent.close() when done (http.Agent: agent.destroy()), or share one agent across requests`,
+    )
+    // Connections of one pool used from two places are two blocks, not one with a count.
+    const other = { ...pooled, related: [{ title: 'first request', stack: ['at other (src/o.ts:1:1)'] }] }
+    assert.equal(
+      mergeLeaks([pooled, { ...pooled }, other])
+        .map((l) => l.count)
+        .join(),
+      '2,1',
     )
   })
   test('a file-level report names the test that opened each resource', () => {

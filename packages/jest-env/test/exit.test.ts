@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { failedTests, lineOf, runJest } from './run-jest.ts'
+import { failedTests, framed, lineOf, runJest } from './run-jest.ts'
 
 // fixtures/hangs: application code starts a 1 s setInterval that a test never stops. Without netsan,
 // Jest prints "did not exit one second after the test run has completed" and never exits: each run
@@ -48,7 +48,7 @@ describe('why Jest does not exit (fixtures/hangs)', () => {
     const diagnosis = r.output.slice(r.output.indexOf('netsan: Jest is done with this process'))
     assert.ok(diagnosis.includes('✖ active timer — setInterval(fn, 1000 ms), never cleared'), r.output)
     assert.ok(
-      diagnosis.includes(`at startPolling (poller.js:${lineOf('hangs', 'poller.js', 'LEAK:poller')}:`),
+      framed(diagnosis, `at startPolling (poller.js:${lineOf('hangs', 'poller.js', 'LEAK:poller')})`),
       r.output,
     )
     assert.ok(

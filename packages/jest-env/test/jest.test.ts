@@ -25,7 +25,6 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
       words: 'idle keep-alive connection',
       marker: 'expect(await get(agent)).toBe(200)',
     },
-    { file: 'server.test.js', test: 'server: leaks', words: 'listening server', marker: 'LEAK:server' },
     { file: 'http2.test.js', test: 'http2: leaks', words: 'open HTTP/2 session', marker: 'LEAK:http2' },
     {
       file: 'websocket.test.js',
@@ -72,7 +71,20 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
       [...LEAKS.map((l) => l.test), 'assertion: fails on its own, no leak'].sort(),
       run.output,
     )
-    assert.equal(run.json?.numPassedTests, 16)
+    assert.equal(run.json?.numPassedTests, 17)
+  })
+
+  test('a server a test started and never closed fails its file at the end, naming the test and the line', () => {
+    const file = fileResult(run, 'server.test.js')
+    assert.equal(file.status, 'failed')
+    assert.ok(file.assertionResults.every((a) => a.status === 'passed'))
+    assert.match(file.message, /netsan: file "server\.test\.js" left 1 network resource open/)
+    assert.match(file.message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
+    assert.ok(
+      framed(file.message, `server.test.js:${lineOf('kinds', 'server.test.js', 'LEAK:server')}`),
+      file.message,
+    )
+    assert.match(file.message, /opened in: server: leaks/)
   })
 
   for (const leak of LEAKS) {
@@ -201,13 +213,13 @@ describe('modes and options (fixtures/modes)', () => {
       testResult(run, 'base.test.js', 'base: the wrapped environment set up the sandbox').status,
       'passed',
     )
-    const leak = testResult(run, 'base.test.js', 'base: leaks a server')
-    assert.equal(leak.status, 'failed')
+    // The server is judged at the end of its file, naming the test that started it.
+    assert.equal(testResult(run, 'base.test.js', 'base: leaks a server').status, 'passed')
+    const file = fileResult(run, 'base.test.js')
+    assert.equal(file.status, 'failed')
     const line = lineOf('base', 'base.test.js', 'LEAK:base')
-    assert.ok(
-      framed(leak.failureMessages.join('\n'), `base.test.js:${line}`),
-      leak.failureMessages.join('\n'),
-    )
+    assert.ok(framed(file.message, `base.test.js:${line}`), file.message)
+    assert.ok(file.message.includes('opened in: base: leaks a server'), file.message)
   })
 
   test('option base: a module that cannot be loaded is named', async () => {

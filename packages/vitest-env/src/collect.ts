@@ -12,11 +12,12 @@
  */
 import { type HookApi, registerHooks } from './hooks.ts'
 import type { WorkerState } from './state.ts'
+import { type Unhooked, watchUnhookedFiles } from './unhooked.ts'
 
 type ImportFile = (this: unknown, filepath: string, source: string) => unknown
 
 interface RunnerClass {
-  prototype: { importFile?: ImportFile }
+  prototype: { importFile?: ImportFile; onBeforeRunSuite?: (this: unknown, suite: object) => unknown }
 }
 
 type VitestApi = HookApi & { TestRunner?: RunnerClass }
@@ -42,10 +43,13 @@ function wrapImportFile(
   vitest: VitestApi,
   Runner: RunnerClass | undefined,
   realm: object,
+  why: Unhooked,
 ): () => void {
   const proto = Runner?.prototype
   const original = proto?.importFile
   if (!proto || !original) return () => {}
+  // A runner that bypasses importFile still gets each file checked at its end (unhooked.ts).
+  const unwatch = watchUnhookedFiles(state, proto, vitest.TestRunner?.getSuiteHooks, realm, why)
   const importFile: ImportFile = async function (this: unknown, filepath, source) {
     if (state.refused) {
       state.hooksFor = state.refused
@@ -57,6 +61,7 @@ function wrapImportFile(
   proto.importFile = importFile
   return () => {
     if (proto.importFile === importFile) proto.importFile = original
+    unwatch()
   }
 }
 
@@ -73,7 +78,7 @@ export async function registerOnCollect(state: WorkerState): Promise<() => void>
     // Then the setup file is the way, and the environment says so at the end of the file.
     return () => {}
   }
-  return wrapImportFile(state, vitest, await runnerClass(vitest), globalThis)
+  return wrapImportFile(state, vitest, await runnerClass(vitest), globalThis, 'runner')
 }
 
 // Assigned by Vitest's vm worker once the tests' realm holds its `vitest` module (`__vitest_index__`),
@@ -103,7 +108,7 @@ export function registerOnCollectInVm(state: WorkerState, context: Record<Proper
       })
       const vitest = context.__vitest_index__ as VitestApi | undefined
       if (vitest && typeof vitest.TestRunner?.prototype?.importFile === 'function')
-        undo = wrapImportFile(state, vitest, vitest.TestRunner, context)
+        undo = wrapImportFile(state, vitest, vitest.TestRunner, context, 'vm')
     },
   }
   Object.defineProperty(context, REQUIRED, accessor)

@@ -15,6 +15,7 @@ import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
 import { beginFile, endFileScope, syncWithWorker, vitestWorker, type WorkerState } from './state.ts'
+import { unsupportedVitest } from './version.ts'
 
 interface SuiteApi {
   getCurrentSuite?: () => { file?: object } | undefined
@@ -66,8 +67,11 @@ export async function registerHooks(
   const worker = vitestWorker(realm)
   const collecting = (await collectingFile(vitest)) ?? worker?.current ?? worker?.filepath
   if (collecting === undefined || state.hooksFor === collecting) return
-  if (typeof vitest.aroundEach !== 'function') {
-    throw new Error('netsan: vitest-environment-netsan needs aroundEach, which Vitest has from 4.1 on')
+  const aroundEach = vitest.aroundEach
+  if (state.unsupported || typeof aroundEach !== 'function') {
+    state.unsupported ??= { error: unsupportedVitest(state.core, vitest)!, thrown: false }
+    state.unsupported.thrown = true
+    throw state.unsupported.error
   }
   state.hooksFor = collecting
   const { session } = state
@@ -114,7 +118,7 @@ export async function registerHooks(
 
   // aroundEach runs once per attempt: Vitest retries inside it (`retry`), and repeats (`repeats`).
   const attempts = new WeakMap<object, { scope: Scope | undefined; retry: number }>()
-  vitest.aroundEach(async (runTest, context) => {
+  aroundEach(async (runTest, context) => {
     const task = context.task
     restoreFails(task)
     const retry: number = task.result?.retryCount ?? 0

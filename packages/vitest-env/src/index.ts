@@ -5,8 +5,9 @@ import { registerOnCollect, registerOnCollectInVm } from './collect.ts'
 import { vitestColors } from './colors.ts'
 import { loadCore, ownDirectories } from './core.ts'
 import { diagnoseExit, exitBaseline } from './exit.ts'
-import { bare, isOptionError, refuse } from './refuse.ts'
-import { reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
+import type { HookApi } from './hooks.ts'
+import { isOptionError, refuse } from './refuse.ts'
+import { bare, reportOutcome, shapeForVitest, vitestMainPid, warnOnce } from './report.ts'
 import { sourceLine } from './source.ts'
 import {
   beginFile,
@@ -17,6 +18,8 @@ import {
   vitestWorker,
   type WorkerState,
 } from './state.ts'
+import { dropUnclaimedFile, endUnhookedFile, type Unhooked } from './unhooked.ts'
+import { unsupportedVitest } from './version.ts'
 
 export type { NetsanOptions } from 'netsan'
 export type { Environment, EnvironmentReturn, VmEnvironmentReturn } from './base.ts'
@@ -32,8 +35,7 @@ declare module 'vitest/node' {
   }
 }
 
-/** The setup file, for runners whose `importFile` the environment cannot reach (collect.ts). */
-export const SETUP_ENTRY = 'vitest-environment-netsan/setup'
+export { SETUP_ENTRY } from './unhooked.ts'
 
 /**
  * Validates the options and starts the session. A bad option (or a base environment that cannot be
@@ -50,8 +52,20 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
     shapeError: shapeForVitest(() => session.options.root),
     mainPid: vitestMainPid(),
   })
+  // Vitest without aroundEach: the error is thrown where each file is collected (hooks.ts).
+  const vitest = session.active
+    ? ((await import('vitest').catch(() => undefined)) as HookApi | undefined)
+    : undefined
+  const error = vitest && unsupportedVitest(core, vitest)
   const rootGiven = typeof raw === 'object' && raw !== null && (raw as { root?: unknown }).root !== undefined
-  return { core, session, file: undefined, rootGiven, hooksFor: undefined }
+  return {
+    core,
+    session,
+    file: undefined,
+    rootGiven,
+    hooksFor: undefined,
+    ...(error && { unsupported: { error, thrown: false } }),
+  }
 }
 
 /** The base environment of the options, loaded; the session ends if it cannot be. */
@@ -78,44 +92,22 @@ async function ended<T>(state: WorkerState, setup: T | Promise<T>): Promise<T> {
   }
 }
 
-/** Why the environment could not register netsan's hooks itself. */
-const NO_HOOKS = {
-  runner:
-    "the custom `runner` of this config does not import files through Vitest's own runner class, where netsan registers its per-test hooks",
-  vm: "in this vm pool netsan could not reach the runner Vitest created in the tests' realm, where it registers its per-test hooks",
-}
-
-const ADD_SETUP = `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`
-
-/** A custom runner: the file is still checked at its end, and the run says once what is missing. */
-async function hooksMissing(state: WorkerState): Promise<void> {
-  if (!state.session.active) return
-  await warnOnce(
-    'missing-setup-runner',
-    `netsan: environment 'netsan' is on, but ${NO_HOOKS.runner}, so netsan checks whole files only, not each test.\n${ADD_SETUP}`,
-  )
-}
-
 /**
- * With the hooks, each file ends in its `aroundAll`; without them, the environment checks the file here.
- * In the vm pools the environment registers the hooks itself (collect.ts); should that ever fail (a
- * Vitest whose vm worker changed), the file fails loudly rather than be checked only as a whole.
+ * With the hooks, each file ends in its `aroundAll`; without them, netsan's own `aroundAll` checks it
+ * (unhooked.ts), and where even that could not be added, the environment checks the file here. In the vm
+ * pools the environment registers the hooks itself (collect.ts); should that ever fail (a Vitest whose
+ * vm worker changed), the file fails loudly rather than be checked only as a whole.
  */
-async function finish(state: WorkerState, global: object, why: keyof typeof NO_HOOKS): Promise<void> {
+async function finish(state: WorkerState, global: object, why: Unhooked): Promise<void> {
   const worker = vitestWorker(global) ?? vitestWorker()
   syncWithWorker(state, worker)
-  const missing = state.hooksFor === undefined && state.session.active
-  if (missing && why === 'runner') await hooksMissing(state)
-  const outcome = await endFileScope(state, worker?.filepath)
-  const loud =
-    missing && why === 'vm'
-      ? `netsan: environment 'netsan' is on, but ${NO_HOOKS.vm}, so no test of ${worker?.filepath ? path.relative(state.session.options.root, worker.filepath) : 'this file'} was checked, only the whole file.\n${ADD_SETUP}`
-      : undefined
-  // Vitest shows one teardown error per file: the file's report then says what is missing too.
-  if (loud && outcome?.error) outcome.error.message = `${loud}\n${outcome.error.message}`
+  // Where no file was collected through netsan's hooks, an unsupported Vitest still fails the file.
+  if (state.unsupported && !state.unsupported.thrown) throw state.unsupported.error
+  const missing = state.hooksFor === undefined && state.session.active && !state.unsupported
   try {
     // A throw here is Vitest's "Teardown Error": the run fails, with netsan's report as the error.
-    reportOutcome(outcome)
+    if (missing) await endUnhookedFile(state, worker?.filepath, why)
+    else if (!(await dropUnclaimedFile(state))) reportOutcome(await endFileScope(state, worker?.filepath))
   } finally {
     try {
       // Teardown runs when the worker is done with its files (once per file where files are isolated).
@@ -124,7 +116,6 @@ async function finish(state: WorkerState, global: object, why: keyof typeof NO_H
       diagnoseExit(state)
     }
   }
-  if (loud) throw new state.core.NetsanError(state.core.ErrorCodes.NO_HOOKS, loud)
 }
 
 const environment: Environment = {

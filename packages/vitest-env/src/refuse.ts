@@ -8,8 +8,9 @@
 import { type EnvironmentReturn, loadBase } from './base.ts'
 import { registerOnCollect } from './collect.ts'
 import { type Core, loadCore } from './core.ts'
-import { warnOnce } from './report.ts'
+import { bare } from './report.ts'
 import { clearState, publishState, type WorkerState } from './state.ts'
+import { endUnhookedFile, UNHOOKED } from './unhooked.ts'
 
 export function isOptionError(core: Core, error: unknown): error is Error {
   const code = (error as { code?: unknown } | null)?.code
@@ -47,16 +48,10 @@ export async function refuse(
   return {
     async teardown(g: any) {
       try {
-        if (state.hooksFor !== refused) {
-          // The runner bypassed `importFile` and ran the file unchecked: the run still fails.
-          await warnOnce(`refused-${core.keyOf(refused.message)}`, refused.message)
-          throw bare(
-            new Error(
-              'netsan: the options are invalid (the error is printed above); this file ran unchecked. ' +
-                "With this runner, add setupFiles: ['vitest-environment-netsan/setup'] to stop at the first file",
-            ),
-          )
-        }
+        // The runner bypassed `importFile` and ran the file unchecked, and no aroundAll of netsan's could
+        // say so in the file's result (unhooked.ts): the run still fails, from here.
+        if (state.hooksFor !== refused && state.hooksFor !== UNHOOKED)
+          await endUnhookedFile(state, undefined, 'runner')
       } finally {
         unhook()
         clearState(global, state)
@@ -65,10 +60,4 @@ export async function refuse(
       }
     },
   }
-}
-
-/** netsan's error without frames of netsan's: the message says it all, and it reads the same in every worker. */
-export function bare(error: Error): Error {
-  error.stack = `${error.name}: ${error.message}`
-  return error
 }

@@ -46,3 +46,9 @@ export function shapeForVitest(root: () => string): (error: LeakError) => LeakEr
     return error
   }
 }
+
+/** netsan's error without frames of netsan's: the message says it all, and it reads the same in every worker. */
+export function bare(error: Error): Error {
+  error.stack = `${error.name}: ${error.message}`
+  return error
+}

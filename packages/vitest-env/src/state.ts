@@ -22,6 +22,8 @@ export interface WorkerState {
    * identical in every worker so that Vitest prints it once (index.ts, `refuse`).
    */
   refused?: Error
+  /** Set when this Vitest cannot run netsan (version.ts): the one error to report, and whether it was. */
+  unsupported?: { error: Error; thrown: boolean }
 }
 
 export const STATE_KEY = Symbol.for('vitest-environment-netsan.state.v1')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { lineOf, runVitest } from './run-vitest.ts'
+import { framed, lineOf, runVitest } from './run-vitest.ts'
 
 // A test starts a child process that shares the worker's stdout (stdio: 'inherit') and walks away; it
 // runs 5 s. Vitest cannot stop the worker before the child ends: the run takes the child's 5 s and ends
@@ -40,7 +40,7 @@ describe('why Vitest cannot stop its worker (exit suite)', () => {
     assert.deepEqual(r.failed, ['starts a dev server and walks away'])
     const message = r.tests.get('starts a dev server and walks away')!.failureMessages[0]!
     assert.ok(message.includes('✖ running child process — '), message)
-    assert.ok(message.includes(`at ${lineOf('exit', 'dev-server.test.ts', '// LEAK dev-server')}:`), message)
+    assert.ok(framed(message, `at ${lineOf('exit', 'dev-server.test.ts', '// LEAK dev-server')}`), message)
     assert.ok(!r.output.includes(VITEST_WAITS), r.output)
     assert.ok(r.ms < CHILD_MS, `ended after ${r.ms} ms`)
   })
@@ -48,10 +48,10 @@ describe('why Vitest cannot stop its worker (exit suite)', () => {
   test('netsan, child allowed: the test passes; at the end netsan names the child, its line and test, and stops it', async () => {
     const r = await run('netsan', 'network,child', 'allowed')
     assert.equal(r.code, 0, r.output)
-    const at = `at ${lineOf('exit', 'allowed.test.ts', '// LEAK allowed')}:`
+    const at = `at ${lineOf('exit', 'allowed.test.ts', '// LEAK allowed')}`
     const diagnosis = r.output.slice(r.output.indexOf('netsan: Vitest is done with this worker'))
     assert.ok(diagnosis.includes('✖ running child process — '), r.output)
-    assert.ok(diagnosis.includes(at), r.output)
+    assert.ok(framed(diagnosis, at), r.output)
     assert.ok(
       diagnosis.includes(
         'opened in: test "starts a dev server for the whole file, on purpose" (allowed.test.ts)',

@@ -9,7 +9,8 @@ before(async () => {
   run = await runVitest('kinds')
 })
 
-const KINDS: LeakKind[] = ['body', 'request', 'socket', 'idle', 'server', 'http2', 'websocket']
+// Judged at the end of their test. A server is judged at the end of its file (below).
+const KINDS: LeakKind[] = ['body', 'request', 'socket', 'idle', 'http2', 'websocket']
 
 describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
   test('the run fails, and exactly the leaking tests fail', () => {
@@ -77,6 +78,20 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
     assert.ok(ws.includes('(open)'), ws)
     assert.ok(framed(ws, `at ${lineOf('kinds', 'websocket.test.ts', '// LEAK global websocket')}`), ws)
     assert.equal(run.tests.get('global websocket fixed')?.status, 'passed')
+  })
+
+  test('a server a test started and never closed fails its file at the end, naming the test and the line', () => {
+    const file = run.files.get('server.test.ts')
+    assert.equal(file?.status, 'failed')
+    assert.equal(run.tests.get('server leaks')?.status, 'passed')
+    assert.equal(run.tests.get('server fixed')?.status, 'passed')
+    assert.ok(
+      file.message.startsWith('netsan: file "server.test.ts" left 1 network resource open'),
+      file.message,
+    )
+    assert.match(file.message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
+    assert.ok(framed(file.message, `at ${lineOf('kinds', 'server.test.ts', '// LEAK server')}`), file.message)
+    assert.ok(file.message.includes('opened in: server leaks'), file.message)
   })
 
   test('a pool created in beforeAll and never closed fails the file, not the test', () => {

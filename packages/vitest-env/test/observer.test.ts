@@ -40,14 +40,18 @@ describe('vitest: netsan changes no outcome', () => {
     assert.equal(off.code, 0, off.output)
     const warn = await runVitest('observer', { env: WARN, args: ['left-open'] })
     assert.deepEqual(outcome(warn), outcome(off), warn.output)
+    // A server is judged at its file's end, naming the test that started it.
     assert.ok(
-      warn.output.includes('netsan: test "starts a server and forgets it" left 1 network resource open'),
+      warn.output.includes('netsan: file "left-open.test.ts" left 1 network resource open'),
+      warn.output,
     )
+    assert.ok(warn.output.includes('opened in: starts a server and forgets it'), warn.output)
     assert.ok(warn.output.includes(lineOf('observer', 'left-open.test.ts', '// LEFT OPEN')), warn.output)
-    // fail: the verdict, then cleanup closes the server (so the next test cannot use it)
+    // fail: the file fails at its end; until then the server serves the next test, as without netsan
     const fail = await runVitest('observer', { env: FAIL, args: ['left-open'] })
     assert.equal(fail.code, 1)
-    assert.ok(fail.failed.includes('starts a server and forgets it'), fail.output)
+    assert.deepEqual(fail.failed, [], fail.output)
+    assert.equal(fail.files.get('left-open.test.ts')?.status, 'failed', fail.output)
   })
 
   test('a leaked fetch with retry logic: cleanup aborts it with an AbortError, the client does not send it again, no file-level leak follows', async () => {

@@ -29,6 +29,14 @@ function location(item: LeakItem, base: string): Record<string, string | number 
   return { file: checkoutPath(f.file, item.root, base), line: f.line, col: f.column }
 }
 
+/** ` (first request at fn (file:line:col))`: the other lines an annotation can only mention. */
+function related(item: LeakItem): string {
+  return (item.leak.related ?? [])
+    .filter((r) => r.stack[0])
+    .map((r) => ` (${r.title} ${r.stack[0]})`)
+    .join('')
+}
+
 function subject(item: LeakItem): string {
   const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
   return item.test === '' ? `${file} (file level)` : item.test
@@ -51,7 +59,7 @@ export function formatGithub(s: Summary, base: string): string {
       command(
         'error',
         { ...location(item, base), title: `netsan: ${KIND_WORDS[item.leak.kind]}` },
-        `${subject(item)}: ${item.leak.description}${times} — fix: ${item.leak.fix}`,
+        `${subject(item)}: ${item.leak.description}${times}${related(item)} — fix: ${item.leak.fix}`,
       ),
     )
   }

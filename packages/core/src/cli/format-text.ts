@@ -31,7 +31,7 @@ export function verdict(s: Summary): string {
   const warnings = retried ? ` (${plural(retried, 'warning')}: leaks of retried attempts)` : ''
   if (n === 0) return `${s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'}${warnings}`
   return `netsan: FAIL — ${plural(n, s.baseline ? 'new leak' : 'leak')} in ${plural(s.testsWithLeaks, 'test')}${
-    s.leaks.some((l) => l.test === '' || l.leak.ownerType === 'describe') ? ' and at file level' : ''
+    s.leaks.some((l) => l.fileLevel) ? ' and at file level' : ''
   }${warnings}`
 }
 
@@ -39,8 +39,13 @@ function leakBlock(lines: string[], mark: string, item: LeakItem): void {
   const times = item.leak.count > 1 ? ` (×${item.leak.count})` : ''
   lines.push('', `  ${mark} ${where(item)}`)
   lines.push(`    ${KIND_WORDS[item.leak.kind]}${times} — ${item.leak.description}`)
+  if (item.leak.stackTitle) lines.push(`    ${item.leak.stackTitle}:`)
   if (item.leak.stack.length === 0) lines.push('      (no user code on the creation stack)')
   for (const frame of item.leak.stack) lines.push(`      ${frame}`)
+  for (const more of item.leak.related ?? []) {
+    lines.push(`    ${more.title}:`)
+    for (const frame of more.stack) lines.push(`      ${frame}`)
+  }
   lines.push(`    fix: ${item.leak.fix}`)
 }
 

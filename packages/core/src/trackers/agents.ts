@@ -1,6 +1,6 @@
 import EventEmitter from 'node:events'
 import type { Engine } from '../engine.ts'
-import { captureSite } from '../stack.ts'
+import { captureSite, type Site } from '../stack.ts'
 import { type PoolOrigin, registry } from './registry.ts'
 
 // undici's pool classes, by name: every copy of undici (Node's bundled one, npm undici, a copy
@@ -39,10 +39,11 @@ export interface EmitterHooks {
 
 /**
  * Learns where each pool (undici Agent/Pool/Client, http.Agent) is created, so that a pool created
- * inside a test is that test's to close; and sees undici's mocks and fetch controllers being made.
- * Every EventEmitter runs `EventEmitter.init` from its constructor, whichever realm or copy of undici
- * it comes from: one narrow, reversible wrapper sees them all, and costs a few property reads for
- * every other emitter.
+ * inside a test is that test's to close; where each server is created (its report names that line,
+ * where its handler is, when listen() is called elsewhere); and sees undici's mocks and fetch
+ * controllers being made. Every EventEmitter runs `EventEmitter.init` from its constructor, whichever
+ * realm or copy of undici it comes from: one narrow, reversible wrapper sees them all, and costs a
+ * few property reads for every other emitter.
  *
  * undici re-emits a Client's 'connect' on its Pool and then its Agent, so the last pool to adopt a
  * new connection is the outermost one: the dispatcher user code created.
@@ -51,6 +52,9 @@ export function installPoolCreationTracker(engine: Engine, hooks: EmitterHooks):
   const emitter = EventEmitter as unknown as { init: Init }
   const original = emitter.init
   if (original[WRAPPED]) return () => {}
+  // The last undici pool of each class seen created: while its constructor runs, the pools it makes
+  // for itself (ProxyAgent: an Agent and a Pool) are its own.
+  const lastOfClass = new Map<string, PoolOrigin>()
   const init: Init = function (this: EventEmitter, opts?: unknown) {
     original.call(this, opts)
     // Every stream and socket is an EventEmitter: two property reads tell nearly all of them apart.
@@ -79,10 +83,20 @@ export function installPoolCreationTracker(engine: Engine, hooks: EmitterHooks):
     // leave node:http with a half-made copy of that module.
     const isHttpAgent =
       !isUndici && typeof self.addRequest === 'function' && typeof self.createSocket === 'function'
-    if (!isHttpAgent && !isUndici) return
+    if (!isHttpAgent && !isUndici) {
+      // A server (net, tls, http, https, http2): where it was created, with its handler, for its report.
+      const server = this as { listen?: unknown; getConnections?: unknown }
+      if (typeof server.getConnections === 'function' && typeof server.listen === 'function') {
+        try {
+          registry.servers.set(this, captureSite())
+        } catch {}
+      }
+      return
+    }
     try {
       const site = captureSite()
-      const origin: PoolOrigin = {
+      const outer = isUndici ? outerPool(engine, this, site, lastOfClass) : undefined
+      const origin: PoolOrigin = outer ?? {
         // A pool a shared module makes at its top level is the worker's (Scope.ownerFor).
         scope: engine.current().ownerFor(site),
         site,
@@ -96,6 +110,7 @@ export function installPoolCreationTracker(engine: Engine, hooks: EmitterHooks):
       }
       registry.pools.set(this, origin)
       if (isUndici) {
+        lastOfClass.set(ctor!.name!, origin)
         // A MockPool's connections (requests passed through) are its MockAgent's, which made it
         // lazily and which the user closes; that agent does not re-emit the pool's 'connect'.
         this.on('connect', () => hooks.adopt((isMock && mockAgentOf(this)) || origin))
@@ -108,4 +123,26 @@ export function installPoolCreationTracker(engine: Engine, hooks: EmitterHooks):
   return () => {
     if (emitter.init === init) emitter.init = original
   }
+}
+
+/**
+ * The pool user code created that `pool` serves, when undici made `pool` for it: inside the outer
+ * pool's constructor (its class on the stack), or inside a call of the outer pool's Dispatcher API (an
+ * Agent's per-origin Pool, ProxyAgent's per-request dispatchers). That one is where the fix goes.
+ */
+function outerPool(
+  engine: Engine,
+  pool: object,
+  site: Site,
+  lastOfClass: Map<string, PoolOrigin>,
+): PoolOrigin | undefined {
+  const own = new Set<string>()
+  for (let p = Object.getPrototypeOf(pool); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
+    own.add(p.constructor?.name)
+  for (const name of site.constructors()) {
+    if (!own.has(name) && lastOfClass.has(name)) return lastOfClass.get(name)
+  }
+  const call = engine.calls.getStore()
+  const dispatcher = call?.active ? call.dispatcher : undefined
+  return dispatcher && dispatcher !== pool ? registry.pools.get(dispatcher) : undefined
 }

@@ -19,8 +19,12 @@ export function callSiteWrapper<F extends (...args: any[]) => any>(
   engine: Engine,
   original: F,
   limit = CALL_SITE_LIMIT,
-  /** Sees what the call returned, still in its context (the call site is its site). */
-  onReturn?: (result: ReturnType<F>) => void,
+  how: {
+    /** Sees what the call returned, still in its context (the call site is its site). */
+    onReturn?: (result: ReturnType<F>) => void
+    /** `this` is an undici dispatcher: the pools it makes inside the call are its own (agents.ts). */
+    dispatcher?: boolean
+  } = {},
 ): F {
   if ((original as any)[WRAPPED]) return original
   const wrapped = function (this: unknown, ...args: unknown[]) {
@@ -29,6 +33,8 @@ export function callSiteWrapper<F extends (...args: any[]) => any>(
     const outer = engine.calls.getStore()
     if (outer?.active || outer?.owned) return original.apply(this, args)
     const call: CallContext = { site: captureSite(limit), active: true }
+    if (how.dispatcher && typeof this === 'object' && this !== null) call.dispatcher = this
+    const { onReturn } = how
     try {
       return engine.calls.run(call, () => {
         const result = original.apply(this, args)
@@ -76,7 +82,7 @@ function dispatchWrapper<F extends (...args: any[]) => any>(
       }
       return original.call(this, opts, handler, ...rest)
     }
-    const call: CallContext = { site: captureSite(DISPATCH_LIMIT), active: true }
+    const call: CallContext = { site: captureSite(DISPATCH_LIMIT), active: true, dispatcher: this }
     if (handler !== null && typeof handler === 'object') {
       call.handler = handler
       if (registry.mocks.has(this)) handler = mocked(this, opts, handler, call)
@@ -112,7 +118,7 @@ export function instrumentDispatcher(
     const wrapped =
       name === 'dispatch'
         ? dispatchWrapper(engine, original, mocked)
-        : callSiteWrapper(engine, original, CALL_SITE_LIMIT)
+        : callSiteWrapper(engine, original, CALL_SITE_LIMIT, { dispatcher: true })
     done.add(wrapped)
     try {
       proto[name] = wrapped

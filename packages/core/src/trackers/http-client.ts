@@ -175,6 +175,12 @@ export function installHttpClientTracker(engine: Engine): () => void {
       whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
       close: () => socket.destroy(),
       fix: AGENT_FIX,
+      sites: pool
+        ? () => [
+            { title: 'pool created', site: pool.site },
+            { title: 'first request', site: info.site },
+          ]
+        : undefined,
     })
     socket.once('close', () => resource.release())
   }
@@ -264,8 +270,10 @@ export function installHttpClientTracker(engine: Engine): () => void {
         // Where no channel fires at creation (Node 20), the request is registered as it is returned:
         // one whose body is never ended (no req.end()) publishes nothing at all
         // (docs/discoveries/unfinished-request-body.md).
-        const wrapper = callSiteWrapper(engine, original, undefined, (req: http.ClientRequest) => {
-          if (req && typeof req === 'object' && !infos.has(req)) onRequest(req)
+        const wrapper = callSiteWrapper(engine, original, undefined, {
+          onReturn: (req: http.ClientRequest) => {
+            if (req && typeof req === 'object' && !infos.has(req)) onRequest(req)
+          },
         })
         mod[name] = wrapper
         undo.push(() => {

@@ -26,6 +26,8 @@ export const registry = {
   pools: new WeakMap<object, PoolOrigin>(),
   /** undici's MockAgent, MockPool and MockClient instances created while netsan watched. */
   mocks: new WeakSet<object>(),
+  /** Where each server was created (`http.createServer(handler)`), when netsan watched. */
+  servers: new WeakMap<object, Site>(),
 }
 
 const counted = new WeakMap<net.Socket, { stats: Scope['stats']; origin: string | undefined }>()

@@ -20,13 +20,35 @@ function remoteOf(socket: net.Socket, intended: string | undefined): string {
   return socket.remoteAddress ? hostPort(socket.remoteAddress, socket.remotePort) : (intended ?? '?')
 }
 
+/** The socket's state in words, from `readyState` and who ended which side. */
+function stateWords(socket: net.Socket): string {
+  if (socket.connecting) return 'connecting'
+  switch (socket.readyState) {
+    case 'open':
+      return 'connected'
+    case 'readOnly':
+      return 'half-closed: end() called, the peer has not ended its side'
+    case 'writeOnly':
+      return 'half-closed: the peer ended its side, end() never called'
+    default:
+      return 'both sides ended'
+  }
+}
+
+/**
+ * `TCP socket to 127.0.0.1:4000 (connected), never destroyed`. Where the peer's address can no longer be
+ * read (the peer reset a socket nobody reads: getpeername fails), what is known instead: the target it
+ * connected to, and its own address.
+ */
 function describeSocket(socket: net.Socket, intended: string | undefined): string {
-  const state = socket.connecting
-    ? 'connecting'
-    : socket.readyState === 'open'
-      ? 'connected'
-      : socket.readyState
-  return `${isTls(socket) ? 'TLS' : 'TCP'} socket to ${remoteOf(socket, intended)} (${state}), never destroyed`
+  const kind = isTls(socket) ? 'TLS' : 'TCP'
+  const state = stateWords(socket)
+  if (socket.remoteAddress)
+    return `${kind} socket to ${remoteOf(socket, undefined)} (${state}), never destroyed`
+  const local = socket.localAddress ? ` from ${hostPort(socket.localAddress, socket.localPort)}` : ''
+  const target = intended && intended !== '?' ? ` to ${intended}` : ''
+  const peer = socket.connecting ? '' : '; peer address unreadable: reset or gone'
+  return `${kind} socket${local}${target} (${state}${peer}), never destroyed`
 }
 
 // The socket http2.connect() opens is the session's: it lives and dies with the session. Node publishes no
@@ -112,7 +134,7 @@ export function installSocketTracker(
   const targets = new WeakMap<net.Socket, string>()
 
   const onSocket = (socket: net.Socket, target: string | undefined) => {
-    if (target) targets.set(socket, target)
+    if (target && target !== '?') targets.set(socket, target)
     if (seen.has(socket)) return
     seen.add(socket)
     // A pool (undici's connector) is creating it, or a pool or WebSocket holds it: they account for it.
@@ -139,6 +161,17 @@ export function installSocketTracker(
     })
     countConnection(socket, owner, undefined, isTls(socket))
     registry.sockets.set(socket, resource)
+    // The address each connection attempt goes to (Node 20.12+), for when the peer's can no longer be
+    // read; `_host` is the name the caller gave (net.Socket keeps it for its DNS lookup).
+    if (!targets.has(socket))
+      socket.on('connectionAttempt', (ip: string, port: number) => {
+        const host = (socket as { _host?: unknown })._host
+        const address = hostPort(ip, port)
+        targets.set(
+          socket,
+          typeof host === 'string' && host !== ip ? `${hostPort(host, port)} (${ip})` : address,
+        )
+      })
     socket.once('close', () => {
       registry.sockets.delete(socket)
       resource.release()

@@ -45,8 +45,9 @@ export interface UndiciRequestInfo {
   request: any
   state: 'pending' | 'headers' | 'done'
   method: string
-  /** undici's own `scheme://host:port` of the request. */
+  /** undici's own `scheme://host:port` of the request (through a proxy: the proxy's). */
   origin: string
+  /** What the request is for: the target URL, also through a proxy; a tunnel's `host:port`. */
   url: string
   status: number | undefined
   /** The response's content-length header, when it has one. */
@@ -81,6 +82,8 @@ interface PooledSocket {
 
 const UNLINKED_FETCH =
   "a fetch() of npm undici was not seen starting (its controller and its first request were not created together), so whether its Response's body was read is not checked; requests and bodies that still hold a connection still are (docs/discoveries/undici-fetch.md)."
+
+const POOL_FIX = 'await agent.close() when done, or share one agent across requests'
 
 const GLOBAL_DISPATCHERS = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')]
 
@@ -202,7 +205,7 @@ export function installUndiciTracker(engine: Engine) {
       state: 'pending',
       method: String(request.method ?? 'GET').toUpperCase(),
       origin: String(request.origin ?? ''),
-      url: `${request.origin ?? ''}${request.path ?? ''}`,
+      url: requestUrl(request),
       status: undefined,
       length: undefined,
       socket: undefined,
@@ -236,7 +239,7 @@ export function installUndiciTracker(engine: Engine) {
   const trackRequest = (info: UndiciRequestInfo) => {
     fetches.link(info)
     const mocked = info.mocked ? ' (mocked by MockAgent)' : ''
-    const what = () => `${info.method} ${redactUrl(info.url)}`
+    const what = () => `${info.method} ${describeTarget(info)}`
     // Set once the response ended: a body stream that arrived whole (undici.request() and the like),
     // or the Response of a fetch(), judged from its fetch controller (undici-fetch.ts).
     let buffered: WeakRef<any> | undefined
@@ -246,7 +249,7 @@ export function installUndiciTracker(engine: Engine) {
       checkAt: 'test',
       site: info.site,
       owner: info.owner,
-      origin: () => originOf(info.origin),
+      origin: () => originOf(info.method === 'CONNECT' ? info.origin : info.url),
       describe: () => {
         if (info.state === 'pending')
           return `${what()}${bodyUnfinished(info) ? `, ${UNFINISHED_BODY}` : ''}, no response yet${mocked}`
@@ -424,7 +427,9 @@ export function installUndiciTracker(engine: Engine) {
           site,
           owner,
           origin: () => originOf(origin),
-          describe: () => `${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
+          // A ProxyAgent's connections go to its proxy (tunnels too): say so, or the address reads as the target's.
+          describe: () =>
+            `${/Proxy/.test(entry.pool?.label ?? '') ? 'to the proxy ' : ''}${originOf(origin).replace(/^\w+:\/\//, '')}, in ${describePool(entry)}`,
           isOpen: () =>
             !socket.destroyed &&
             entry.active === 0 &&
@@ -434,6 +439,13 @@ export function installUndiciTracker(engine: Engine) {
             (!entry.shared || engine.options.sharedPools === 'fail'),
           whenClosed: (done) => (socket.destroyed ? done() : socket.once('close', done)),
           close: () => closePool(entry, socket),
+          fix: () => (entry.shared ? undefined : POOL_FIX),
+          // The pool's line is where the fix goes; the request's says where it was used from.
+          sites: () =>
+            entry.pool && [
+              { title: 'pool created', site: entry.pool.site },
+              { title: entry.used ? 'first request' : 'connected', site: entry.resource.site },
+            ],
         })
         pooled.set(socket, entry)
         countConnection(socket, owner, originOf(origin), isTls(socket))
@@ -576,6 +588,26 @@ function abandon(info: UndiciRequestInfo): void {
 export function bodyPolicy(engine: Engine, site: Site): boolean {
   const policy = engine.options.bodies
   return policy === 'all' || (policy === 'app' && createdByAppCode(site))
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * The URL a request is for. Through an HTTP proxy undici sends the target in absolute form
+ * (`GET http://target/p`: ProxyAgent for http: targets, EnvHttpProxyAgent), to the proxy's origin, so
+ * origin + path would glue two URLs together; a proxy tunnel is a CONNECT to `host:port`.
+ */
+export function requestUrl(request: { origin?: unknown; path?: unknown; method?: unknown }): string {
+  const path = String(request.path ?? '')
+  if (ABSOLUTE.test(path) || request.method === 'CONNECT') return path
+  return `${request.origin ?? ''}${path}`
+}
+
+/** `http://target/p`, `http://target/p through the proxy http://proxy:3128`, `host:443 (a tunnel through …)`. */
+function describeTarget(info: UndiciRequestInfo): string {
+  if (info.method === 'CONNECT') return `${info.url} (a tunnel through the proxy ${redactUrl(info.origin)})`
+  const proxied = ABSOLUTE.test(info.url) && originOf(info.url) !== originOf(info.origin)
+  return proxied ? `${redactUrl(info.url)} through the proxy ${redactUrl(info.origin)}` : redactUrl(info.url)
 }
 
 function describePool(entry: PooledSocket): string {
