@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { type BaselineEntry, type BaselineIndex, entryFor, normalizeTestFile } from '../baseline.ts'
 import type { NetsanReport, Shard } from '../report-file.ts'
+import { Stats } from '../stats.ts'
 import { type ConnectionStats, LEAK_KINDS, type Leak, type LeakKind, type ScopeResult } from '../types.ts'
 
 /** One leak, placed: which project, test file and test it belongs to, and its baseline key. */
@@ -184,39 +185,8 @@ export function summarize(
     baseline: baseline?.source,
     stale: baseline?.stale(),
     churn,
-    connections: sumStats(stats),
+    connections: Stats.combine(stats),
   }
-}
-
-/**
- * Sums connection figures. Requests per connection is recomputed: all requests over the connections that
- * carried a first request (derived per scope from requests / requestsPerConnection); peak is the largest.
- */
-export function sumStats(all: ConnectionStats[]): ConnectionStats {
-  let carrying = 0
-  let carried = 0
-  const byOrigin: Record<string, number> = {}
-  const total: ConnectionStats = {
-    socketsOpened: 0,
-    requests: 0,
-    requestsPerConnection: 0,
-    tlsHandshakes: 0,
-    peakOpenConnections: 0,
-    connectionsByOrigin: byOrigin,
-  }
-  for (const s of all) {
-    total.socketsOpened += s.socketsOpened
-    total.requests += s.requests
-    total.tlsHandshakes += s.tlsHandshakes
-    total.peakOpenConnections = Math.max(total.peakOpenConnections, s.peakOpenConnections)
-    // Requests that rode on a connection opened in another scope count too: that is reuse.
-    if (s.requestsPerConnection > 0) carrying += Math.round(s.requests / s.requestsPerConnection)
-    carried += s.requests
-    for (const [origin, n] of Object.entries(s.connectionsByOrigin))
-      byOrigin[origin] = (byOrigin[origin] ?? 0) + n
-  }
-  total.requestsPerConnection = carrying === 0 ? 0 : Math.round((carried / carrying) * 100) / 100
-  return total
 }
 
 /** A frame's file as the CI checkout names it: relative to `base` (the workspace), resolved from the report root. */
