@@ -176,11 +176,20 @@ function openedIn(subject: Subject, leak: Leak): string | undefined {
   const sameScope =
     leak.owner === subject.name && (leak.ownerType === 'describe') === (subject.type === 'describe')
   if (sameScope && !leak.late) return undefined
-  const who = leak.ownerType === 'describe' ? `describe "${leak.owner}"` : leak.owner
-  if (!leak.late) return who
+  return lateWork(leak) ?? ownerName(leak)
+}
+
+const ownerName = (leak: Leak) => (leak.ownerType === 'describe' ? `describe "${leak.owner}"` : leak.owner)
+
+/**
+ * `one — started 42 ms after the test ended, while "two" ran` for work a scope left running, else
+ * undefined: the runner's `opened in:` words, which `netsan report` prints too (cli/format-*.ts).
+ */
+export function lateWork(leak: Leak): string | undefined {
+  if (!leak.late) return undefined
   const what = leak.ownerType === 'describe' ? 'the block' : 'the test'
   const during = leak.late.during === undefined ? '' : `, while "${leak.late.during}" ran`
-  return `${who} — started ${leak.late.ms} ms after ${what} ended${during}`
+  return `${ownerName(leak)} — started ${leak.late.ms} ms after ${what} ended${during}`
 }
 
 /**

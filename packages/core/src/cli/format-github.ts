@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import { checkoutPath, type LeakItem, type Summary, where } from './summary.ts'
 
@@ -37,6 +38,12 @@ function related(item: LeakItem): string {
     .join('')
 }
 
+/** ` (opened in: one — started 42 ms after the test ended…)` for work a test left running. */
+function lateNote(item: LeakItem): string {
+  const late = lateWork(item.leak)
+  return late ? ` (opened in: ${late})` : ''
+}
+
 function subject(item: LeakItem): string {
   const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
   return item.test === '' ? `${file} (file level)` : item.test
@@ -59,7 +66,7 @@ export function formatGithub(s: Summary, base: string): string {
       command(
         'error',
         { ...location(item, base), title: `netsan: ${KIND_WORDS[item.leak.kind]}` },
-        `${subject(item)}: ${item.leak.description}${times}${related(item)} — fix: ${item.leak.fix}`,
+        `${subject(item)}: ${item.leak.description}${times}${related(item)}${lateNote(item)} — fix: ${item.leak.fix}`,
       ),
     )
   }

@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import { connectionLine, more, STALE_SHOWN, verdict } from './format-text.ts'
 import { inertLines, printable } from './plain.ts'
@@ -11,8 +12,10 @@ function leakRows(lines: string[], items: LeakItem[]): void {
   for (const i of items) {
     const at = i.leak.frame ? code(`${i.leak.frame.file}:${i.leak.frame.line}`) : ''
     const times = i.leak.count > 1 ? ` (×${i.leak.count})` : ''
+    const late = lateWork(i.leak)
+    const what = late ? `${i.leak.description} (opened in: ${late})` : i.leak.description
     lines.push(
-      `| ${cell(where(i))} | ${KIND_WORDS[i.leak.kind]}${times} | ${cell(i.leak.description)} | ${at} | ${cell(i.leak.fix)} |`,
+      `| ${cell(where(i))} | ${KIND_WORDS[i.leak.kind]}${times} | ${cell(what)} | ${at} | ${cell(i.leak.fix)} |`,
     )
   }
 }

@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import type { LeakKind } from '../types.ts'
 import { inertLines, printable } from './plain.ts'
@@ -46,6 +47,8 @@ function leakBlock(lines: string[], mark: string, item: LeakItem): void {
     lines.push(`    ${more.title}:`)
     for (const frame of more.stack) lines.push(`      ${frame}`)
   }
+  const late = lateWork(item.leak)
+  if (late) lines.push(`    opened in: ${late}`)
   lines.push(`    fix: ${item.leak.fix}`)
 }
 
