@@ -73,6 +73,8 @@ export class Session {
   private disposed = false
   /** run ⊃ worker ⊃ file: the worker scope holds what modules shared by its files create. */
   private worker: Scope | undefined
+  /** What those modules left open when the worker ended: warnings, in the report too (`workerEnd`). */
+  private workerResult: ScopeResult | undefined
 
   constructor(options: ResolvedOptions, init: SessionInit) {
     this.options = options
@@ -108,6 +110,8 @@ export class Session {
     if (!worker || worker.ended) return undefined
     const result = await worker.finish()
     if (result.leaks.length === 0) return undefined
+    this.workerResult = result
+    this.writeReport()
     const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
     const message = formatLeaks({ type: 'worker', name: worker.name }, result.leaks, format)
     const note =
@@ -262,6 +266,7 @@ export class Session {
       project: this.project,
       root: this.options.root,
       files: this.files,
+      workerEnd: this.workerResult,
     })
     if (file) write(file, data)
     const dir = runDir && runDirFor(run)

@@ -31,6 +31,8 @@ export function formatMarkdown(summary: Summary): string {
   lines.push(`| tests with leaks | ${s.testsWithLeaks} |`)
   lines.push(`| leaks | ${leakTotal(s.leaks)} |`)
   if (s.retried.length > 0) lines.push(`| leaks of retried attempts (warnings) | ${leakTotal(s.retried)} |`)
+  if (s.workerEnd.length > 0)
+    lines.push(`| left open when a worker ended (warnings) | ${leakTotal(s.workerEnd)} |`)
   lines.push(`| suppressed | ${leakTotal(s.suppressed)} |`)
   if (s.stale) lines.push(`| stale baseline entries | ${s.stale.length} |`)
   lines.push(`| connections | ${cell(connectionLine(s))} |`)
@@ -41,6 +43,10 @@ export function formatMarkdown(summary: Summary): string {
   if (s.retried.length > 0) {
     lines.push('', '#### Leaks of retried attempts (warnings: the last attempt decides)', '')
     leakRows(lines, s.retried)
+  }
+  if (s.workerEnd.length > 0) {
+    lines.push('', "#### Left open when a worker ended (warnings: modules shared by the worker's files)", '')
+    leakRows(lines, s.workerEnd)
   }
   if (s.suppressed.length > 0) {
     lines.push('', '#### Suppressed', '', '| by | reason | test | kind |', '|---|---|---|---|')
