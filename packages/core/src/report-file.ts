@@ -148,9 +148,12 @@ export function buildReport(init: {
   }
 }
 
-/** Writes via a temporary file and a rename, so a reader never sees half a report. */
-export function writeJsonAtomic(file: string, data: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
+/**
+ * Writes via a temporary file and a rename, so a reader never sees half a report. `create: false`: the
+ * folder must exist (throws ENOENT otherwise).
+ */
+export function writeJsonAtomic(file: string, data: unknown, { create = true } = {}): void {
+  if (create) fs.mkdirSync(path.dirname(file), { recursive: true })
   const { threadId } = process.getBuiltinModule('node:worker_threads')
   const tmp = `${file}.${process.pid}-${threadId}.tmp`
   fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)

@@ -276,7 +276,9 @@ export class Session {
         mode: this.options.mode,
         ...(report && { reportFiles: reportPathFor(report, `${run}.*`) }),
       }
-      write(`${dir}/${tag}.json`, { ...data, ...extra })
+      // The reporter removes the folder once it printed the summary; a worker that ends later (Vitest
+      // tears an isolate: false worker down after that) must not make it again and leave it behind.
+      write(`${dir}/${tag}.json`, { ...data, ...extra }, { create: false })
     }
   }
 
@@ -301,10 +303,12 @@ function withBlocks(result: ScopeResult, blocks: ScopeResult[]): ScopeResult {
   }
 }
 
-function write(file: string, data: unknown): void {
+/** `create: false`: into a folder that must exist; nothing is written (and nothing said) if it is gone. */
+function write(file: string, data: unknown, { create = true } = {}): void {
   try {
-    writeJsonAtomic(file, data)
+    writeJsonAtomic(file, data, { create })
   } catch (error) {
+    if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT') return
     process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
   }
 }
