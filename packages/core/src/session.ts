@@ -138,16 +138,20 @@ export class Session {
   /**
    * Ends a describe block after its last `afterAll`: its leaks fail the file, naming the block, and go
    * into the file's entry of the JSON report (as file-level leaks with `ownerType: 'describe'`).
+   * `failures`: the errors the runner reports for the block's hooks (as `endTest`'s).
    */
-  async endDescribe(scope: Scope | undefined): Promise<Outcome | undefined> {
+  async endDescribe(
+    scope: Scope | undefined,
+    run: { failures?: readonly unknown[] } = {},
+  ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const result = await scope.finish()
+    const result = await scope.finish(reported(run.failures))
     const record = this.files.at(-1)
     if (record) {
       this.applyBaseline(result, record.file)
       record.blocks.push(result)
     }
-    return this.outcome({ type: 'describe', name: scope.name }, result)
+    return this.outcome({ type: 'describe', name: scope.name }, result, scope.shownByRunner)
   }
 
   /** Runs `fn` so that everything it creates, across async hops, belongs to `scope`. */
@@ -167,10 +171,7 @@ export class Session {
     run: { attempt?: number; note?: string; failures?: readonly unknown[] } = {},
   ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const failures = run.failures?.flat()
-    const result = await scope.finish({
-      reportedByRunner: failures && ((error) => failures.some((f) => sameError(f, error))),
-    })
+    const result = await scope.finish(reported(run.failures))
     const record = this.files.at(-1)
     if (record) this.applyBaseline(result, record.file)
     const churn = checkChurn(result.stats, this.options.churn, scope.name)
@@ -207,14 +208,21 @@ export class Session {
     )
   }
 
-  async endFile(scope: Scope | undefined): Promise<Outcome | undefined> {
+  /**
+   * `failures`: the errors the runner reports for the file's own hooks (`beforeAll`/`afterAll`): a
+   * LeakError that `expectNoLeakedConnections()` threw there already showed its leaks (as `endTest`'s).
+   */
+  async endFile(
+    scope: Scope | undefined,
+    run: { failures?: readonly unknown[] } = {},
+  ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const result = await scope.finish()
+    const result = await scope.finish(reported(run.failures))
     this.applyBaseline(result, scope.name)
     const record = this.files.find((f) => f.file === scope.name)
     if (record) record.fileResult = withBlocks(result, record.blocks)
     this.writeReport()
-    return this.outcome({ type: 'file', name: scope.name }, result)
+    return this.outcome({ type: 'file', name: scope.name }, result, scope.shownByRunner)
   }
 
   /** Known leaks become warnings (`by: 'baseline'`) before the outcome is computed; new ones still fail. */
@@ -311,6 +319,12 @@ function write(file: string, data: unknown, { create = true } = {}): void {
     if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT') return
     process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
   }
+}
+
+/** `Scope.finish`'s test of which LeakErrors the runner reports among `failures` (none known: undefined). */
+function reported(failures: readonly unknown[] | undefined) {
+  const all = failures?.flat()
+  return { reportedByRunner: all && ((error: object) => all.some((f) => sameError(f, error))) }
 }
 
 /**

@@ -28,6 +28,9 @@ async function afterBase(lifecycle: JestLifecycle, event: Circus.Event, state: C
     case 'hook_start':
       lifecycle.hookStarts(event.hook, state)
       break
+    case 'hook_failure':
+      lifecycle.hookFailed(event.hook, event.error)
+      break
     case 'run_describe_start':
       lifecycle.describeStart(event.describeBlock, state)
       break

@@ -47,6 +47,11 @@ export class JestLifecycle {
   private readonly wrappedHooks = new WeakSet<Circus.Hook>()
   /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
   private readonly attempts = new WeakMap<TestEntry, Scope>()
+  /**
+   * What the file's and blocks' beforeAll/afterAll hooks threw: Jest reports each (a beforeAll's on every
+   * test under it, an afterAll's as the file's), so a check among them is not reported again at the end.
+   */
+  private readonly hookErrors: unknown[] = []
   private detach: (() => void) | undefined
   private exit: ReturnType<typeof exitDiagnosis> | undefined
 
@@ -126,7 +131,7 @@ export class JestLifecycle {
     this.blocks.delete(block)
     // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
     scope.deadlineIn(state.testTimeout)
-    const outcome = await this.session?.endDescribe(scope)
+    const outcome = await this.session?.endDescribe(scope, { failures: this.hookErrors })
     if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
   }
@@ -203,6 +208,10 @@ export class JestLifecycle {
     if (scope && !scope.ended) scope.deadlineIn(ms)
   }
 
+  hookFailed(hook: Circus.Hook, error: unknown): void {
+    if (hook.type === 'beforeAll' || hook.type === 'afterAll') this.hookErrors.push(error)
+  }
+
   async testDone(test: TestEntry): Promise<void> {
     const scope = this.tests.get(test)
     if (!scope) return
@@ -238,7 +247,7 @@ export class JestLifecycle {
     }
     // After the last afterAll: netsan's file check gets one hook timeout, as a hook of the file would.
     this.fileScope?.deadlineIn(state.testTimeout)
-    const outcome = await this.session?.endFile(this.fileScope)
+    const outcome = await this.session?.endFile(this.fileScope, { failures: this.hookErrors })
     if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
   }

@@ -148,3 +148,30 @@ describe('jest: reports', () => {
     )
   })
 })
+
+describe('an expectNoLeakedConnections() a beforeAll or afterAll does not catch is reported once', () => {
+  const reports = (run: JestRun, file: string) =>
+    fileResult(run, file).message.split('left 1 network resource open').length - 1
+
+  for (const [mode, args] of [
+    ['in band', ['--runInBand']],
+    ['workers', []],
+  ] as const) {
+    test(`${mode}: by the hook's error only (file and describe block); a check the hook catches is reported at the end; a clean twin passes`, async () => {
+      const run = await runJest('hook-check', [...args])
+      assert.equal(run.code, 1, run.output)
+      for (const file of ['before-all.test.js', 'after-all.test.js', 'block.test.js', 'caught.test.js']) {
+        assert.equal(fileResult(run, file).status, 'failed', `${file}\n${run.output}`)
+        assert.equal(reports(run, file), 1, `${file} reported once\n${fileResult(run, file).message}`)
+      }
+      // A block's beforeAll: Jest shows its error on each test under it, and netsan adds no suite error.
+      const blockBefore = fileResult(run, 'block-before.test.js').message
+      assert.equal(reports(run, 'block-before.test.js'), 2, blockBefore)
+      assert.doesNotMatch(blockBefore, /Test suite failed to run/)
+      assert.match(fileResult(run, 'after-all.test.js').message, /netsan: scope "after-all\.test\.js" left/)
+      assert.match(fileResult(run, 'block.test.js').message, /netsan: describe "block" left/)
+      assert.match(fileResult(run, 'caught.test.js').message, /netsan: file "caught\.test\.js" left/)
+      assert.equal(fileResult(run, 'closed.test.js').status, 'passed', run.output)
+    })
+  }
+})
