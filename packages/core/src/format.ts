@@ -67,7 +67,7 @@ export interface Subject {
   note?: string
   /** Which run of a test this was, when the runner ran it more than once. */
   attempt?: number
-  /** The runner retried the test after this attempt: its leaks are a warning. */
+  /** The runner retried the test (or the describe block) after this attempt: its leaks are a warning. */
   retried?: boolean
 }
 
@@ -117,7 +117,9 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     subject.type === 'worker' ? "modules shared by this worker's files" : `${subject.type} "${subject.name}"`
   const attempt = subject.attempt ? ` on attempt ${subject.attempt}` : ''
   const retried = subject.retried
-    ? c.yellow(' — a warning, not a failure: the test was retried, and its last attempt decides')
+    ? c.yellow(
+        ` — a warning, not a failure: the ${subject.type === 'describe' ? 'block' : 'test'} was retried, and its last attempt decides`,
+      )
     : ''
   // Handle kinds (timers, child processes…) are resources, not network resources.
   const what = leaks.every((l) => isNetworkKind(l.kind)) ? 'network resource' : 'resource'

@@ -68,6 +68,8 @@ export class Session {
   project: string
   private readonly init: SessionInit
   private readonly tested = new WeakMap<Scope, ReportTest>()
+  /** Ended describe blocks and where their result went, for when the runner runs a block again. */
+  private readonly blocksEnded = new WeakMap<Scope, { record: FileRecord; result: ScopeResult }>()
   private reportFile: { path: string | undefined; run: string; tag: string } | undefined
   private readonly presentation: Presentation
   private disposed = false
@@ -150,8 +152,29 @@ export class Session {
     if (record) {
       this.applyBaseline(result, record.file)
       record.blocks.push(result)
+      this.blocksEnded.set(scope, { record, result })
     }
     return this.outcome({ type: 'describe', name: scope.name }, result, scope.shownByRunner)
+  }
+
+  /**
+   * The runner runs the ended describe block again as a whole, hooks included (Jest's
+   * `retryTimes(n, { entireDescribe: true })`), because this attempt failed. As for a retried test
+   * (`retryTest`), the last attempt decides: this attempt's leaks become warnings, recorded in the report
+   * as an entry of the block's name with `attempt` and `retried` (its leaks keep `ownerType: 'describe'`),
+   * and returned here for the adapter to print (it held the attempt's outcome back until it knew).
+   */
+  retryDescribe(scope: Scope | undefined, attempt: number): string | undefined {
+    const ended = scope && this.blocksEnded.get(scope)
+    if (!scope || !ended) return undefined
+    this.blocksEnded.delete(scope)
+    const { record, result } = ended
+    if (result.leaks.length === 0 && result.suppressed.length === 0) return undefined
+    record.blocks = record.blocks.filter((b) => b !== result)
+    record.tests.push({ name: scope.name, result, attempt, retried: true })
+    if (result.leaks.length === 0) return undefined
+    const { shape: _, ...format } = this.presentation
+    return formatLeaks({ type: 'describe', name: scope.name, attempt, retried: true }, result.leaks, format)
   }
 
   /** Runs `fn` so that everything it creates, across async hops, belongs to `scope`. */

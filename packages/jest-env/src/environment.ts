@@ -37,6 +37,10 @@ async function afterBase(lifecycle: JestLifecycle, event: Circus.Event, state: C
     case 'run_describe_finish':
       await lifecycle.describeFinish(event.describeBlock, state)
       break
+    // Jest 30 runs a block again as a whole (`retryTimes(n, { entireDescribe: true })`).
+    case 'describe_retry':
+      lifecycle.describeRetry(event.describeBlock)
+      break
     case 'test_done':
       await lifecycle.testDone(event.test)
       break
