@@ -119,7 +119,7 @@ export function formatRunSummary(run: RunSummary, style: SummaryStyle, colors: C
       : (t: string) => c.bold(`${t}:`.padEnd(12))
   const indent = ' '.repeat(12)
   const total = leakTotal(s.leaks)
-  const atFileEnd = s.leaks.filter((l) => l.test === '')
+  const atFileEnd = s.leaks.filter((l) => l.fileLevel)
   const fileLevel = leakTotal(atFileEnd)
   const files = new Set(atFileEnd.map((l) => JSON.stringify([l.project, l.testFile]))).size
   const warn = run.modes.length > 0 && run.modes.every((m) => m === 'warn')

@@ -28,11 +28,13 @@ import { ROOT } from './helpers.ts'
 
 let srv: Awaited<ReturnType<typeof startServer>>
 const sockets: net.Socket[] = []
+const servers: net.Server[] = []
 before(async () => {
   srv = await startServer()
 })
 after(async () => {
   for (const s of sockets) s.destroy()
+  for (const s of servers) s.close()
   await srv.close()
 })
 
@@ -41,6 +43,12 @@ async function openSocket(): Promise<net.Socket> {
   sockets.push(socket)
   await new Promise((resolve) => socket.once('connect', resolve))
   return socket
+}
+
+async function openServer(): Promise<void> {
+  const server = net.createServer() // LEAK run-end server
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
 }
 
 const ESC = '\u001b'
@@ -200,6 +208,8 @@ describe('the closing summary', () => {
           await session.runIn(scope, async () => {
             if (name === 'allowed') allowLeaks('socket', 'kept on purpose')
             if (name !== 'clean') await openSocket()
+            // Judged at the file's end: the file fails, not this test, and the summary counts it there.
+            else if (file.includes('b')) await openServer()
           })
           await session.endTest(scope)
         }
@@ -216,7 +226,7 @@ describe('the closing summary', () => {
       assert.equal(
         text,
         [
-          'netsan:      3 leaks in 2 tests, 1 at the end of a file (3 open sockets)',
+          'netsan:      4 leaks in 2 tests, 2 at the end of a file (3 open sockets, 1 listening server)',
           '             2 leaks allowed',
           '               2 — allowLeaks: kept on purpose',
           `             report: ${files}`,
@@ -224,7 +234,7 @@ describe('the closing summary', () => {
       )
       assert.equal(
         formatRunSummary(read, 'vitest').split('\n')[0],
-        '     netsan  3 leaks in 2 tests, 1 at the end of a file (3 open sockets)',
+        '     netsan  4 leaks in 2 tests, 2 at the end of a file (3 open sockets, 1 listening server)',
       )
     } finally {
       if (saved === undefined) delete process.env.NETSAN_RUN_DIR
@@ -286,6 +296,7 @@ describe('the closing summary', () => {
       project: '',
       testFile,
       test: '',
+      fileLevel: true as const,
       leak: { ...leak, count: 2 },
       entry: { testFile, test: '', kind: 'socket' as const, fn: '', file: '' },
       root: '/r',

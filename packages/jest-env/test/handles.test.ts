@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { failedTests, fileResult, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
+import { failedTests, fileResult, framed, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
 
 // The handle kinds (kinds: ['network', 'handles']) on real Jest 30: one run over fixtures/handles.
 const LEAKS: [file: string, test: string, words: string, marker: string, description: RegExp][] = [
@@ -93,7 +93,7 @@ describe('handle kinds on Jest 30 (fixtures/handles)', () => {
       )
       assert.ok(message.includes(`✖ ${words} — `), message)
       assert.match(message, description)
-      assert.ok(message.includes(`at ${file}:${lineOf('handles', file, `LEAK:${marker}`)}:`), message)
+      assert.ok(framed(message, `at ${file}:${lineOf('handles', file, `LEAK:${marker}`)}`), message)
       assert.ok(message.includes('fix: '), message)
     }
   })
@@ -109,9 +109,7 @@ describe('handle kinds on Jest 30 (fixtures/handles)', () => {
     assert.ok(message.includes('netsan: file "library-leak.test.js" left 1 resource open'), message)
     assert.ok(message.includes('✖ active timer — setInterval(fn, 1000 ms), never cleared'), message)
     assert.ok(
-      message.includes(
-        `at library-leak.test.js:${lineOf('handles', 'library-leak.test.js', 'LEAK:library')}:`,
-      ),
+      framed(message, `at library-leak.test.js:${lineOf('handles', 'library-leak.test.js', 'LEAK:library')}`),
       message,
     )
     assert.ok(

@@ -80,7 +80,10 @@ describe('jest-environment-netsan on Jest 30 (fixtures/kinds)', () => {
     assert.ok(file.assertionResults.every((a) => a.status === 'passed'))
     assert.match(file.message, /netsan: file "server\.test\.js" left 1 network resource open/)
     assert.match(file.message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
-    assert.ok(file.message.includes(`server.test.js:${lineOf('kinds', 'server.test.js', 'LEAK:server')}:`))
+    assert.ok(
+      framed(file.message, `server.test.js:${lineOf('kinds', 'server.test.js', 'LEAK:server')}`),
+      file.message,
+    )
     assert.match(file.message, /opened in: server: leaks/)
   })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { failedTests, fileResult, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
+import { failedTests, fileResult, framed, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
 
 // What the reports say, on a real Jest run of the messages suite: a server whose close() still waits
 // for a connection, servers that outlive the test that started them, and pooled connections that name
@@ -10,7 +10,7 @@ before(async () => {
   run = await runJest('messages')
 })
 
-const at = (file: string, marker: string) => `${file}:${lineOf('messages', file, marker)}:`
+const at = (file: string, marker: string) => `${file}:${lineOf('messages', file, marker)}`
 
 describe('jest-environment-netsan on real Jest (messages suite)', () => {
   test('exactly the leaking pool tests fail; the server files fail at their end, their tests pass', () => {
@@ -33,10 +33,11 @@ describe('jest-environment-netsan on real Jest (messages suite)', () => {
       /✖ listening server — TCP server on 127\.0\.0\.1:\d+, close\(\) called \d+ ms ago but still waiting for 1 connection: from 127\.0\.0\.1:\d+, never ended by the handler \(socket\.end\(\)\) nor by the client\n/,
     )
     assert.doesNotMatch(message, /not yet bound|closeAllConnections/)
-    assert.ok(message.includes(at('server-closing.test.js', '// LEAK closing')), message)
+    assert.ok(framed(message, at('server-closing.test.js', '// LEAK closing')), message)
     // listen() is called in a helper: the line that created the server, with its handler, follows.
     assert.ok(
-      message.includes(
+      framed(
+        message,
         `    server created (its handler):\n          at ${at('server-closing.test.js', '// HANDLER closing')}`,
       ),
       message,
@@ -63,7 +64,7 @@ describe('jest-environment-netsan on real Jest (messages suite)', () => {
     const { message } = fileResult(run, 'server-forgotten.test.js')
     assert.match(message, /netsan: file "server-forgotten\.test\.js" left 1 network resource open/)
     assert.match(message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
-    assert.ok(message.includes(at('server-forgotten.test.js', '// LEAK forgotten')), message)
+    assert.ok(framed(message, at('server-forgotten.test.js', '// LEAK forgotten')), message)
     assert.ok(message.includes('opened in: starts a server and forgets it'), message)
     // Judged at the file's end, it still served the next test.
     for (const name of ['starts a server and forgets it', 'uses the server'])
@@ -78,12 +79,9 @@ describe('jest-environment-netsan on real Jest (messages suite)', () => {
       const [message = '', ...more] = testResult(run, 'pool.test.js', name).failureMessages
       assert.deepEqual(more, [])
       assert.match(message, new RegExp(`^LeakError: netsan: test "${name}" left 1 network resource open`))
+      assert.ok(framed(message, `    pool created:\n      at ${fn[0]} (${at('pool.test.js', pool)}`), message)
       assert.ok(
-        message.includes(`    pool created:\n      at ${fn[0]} (${at('pool.test.js', pool)}`),
-        message,
-      )
-      assert.ok(
-        message.includes(`    first request:\n      at ${fn[1]} (${at('pool.test.js', request)}`),
+        framed(message, `    first request:\n      at ${fn[1]} (${at('pool.test.js', request)}`),
         message,
       )
       // Jest's code frame is at the pool's line: where the fix goes.

@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, test } from 'node:test'
-import { failedTests, fileResult, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
+import { failedTests, fileResult, framed, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
 
 // netsan is an invisible observer (DESIGN.md): the same suite gives the same outcome with netsan off
 // (Jest's own 'node' environment), in warn and in fail, except for the verdict on a real leak.
@@ -78,7 +78,8 @@ describe('jest: netsan changes no outcome', () => {
     )
     assert.ok(warn.output.includes('opened in: starts a server and forgets it'), warn.output)
     assert.ok(
-      warn.output.includes(`left-open.test.js:${lineOf('observer', 'left-open.test.js', '// LEFT OPEN')}:`),
+      framed(warn.output, `left-open.test.js:${lineOf('observer', 'left-open.test.js', '// LEFT OPEN')}`),
+      warn.output,
     )
     // fail: the file fails at its end; until then the server serves the next test, as without netsan
     const fail = await runJest('observer', ['left-open'], FAIL)
@@ -91,7 +92,8 @@ describe('jest: netsan changes no outcome', () => {
     const fail = await runJest('observer', ['retry'], FAIL)
     assert.deepEqual(failedTests(fail), ['leaves a retrying fetch in flight'], fail.output)
     assert.ok(
-      fail.output.includes(`retry.test.js:${lineOf('observer', 'retry.test.js', '// LEAKED FETCH')}:`),
+      framed(fail.output, `retry.test.js:${lineOf('observer', 'retry.test.js', '// LEAKED FETCH')}`),
+      fail.output,
     )
     assert.ok(!fail.output.includes('netsan: file "'), fail.output)
     const off = await runJest('observer', ['retry'], OFF)

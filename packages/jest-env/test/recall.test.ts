@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { failedTests, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
+import { failedTests, framed, type JestRun, lineOf, runJest, testResult } from './run-jest.ts'
 
 // The misses of issue 14 on a real Jest 30 run (fixtures/recall): each leak fails its own test with the
 // kind, what it was and the line that created it; its fixed twin passes.
@@ -74,7 +74,7 @@ describe('jest-environment-netsan on Jest 30 (fixtures/recall)', () => {
       assert.match(message, new RegExp(`netsan: test "${leak.test}" left 1 network resource open`))
       assert.ok(message.includes(`✖ ${leak.words} — `), message)
       assert.match(message, leak.text)
-      assert.ok(message.includes(`at ${leak.at}:`), `expected "at ${leak.at}:" in\n${message}`)
+      assert.ok(framed(message, `at ${leak.at}`), `expected "at ${leak.at}" in\n${message}`)
       const twin = leak.test.replace(/ leaks$/, ' fixed')
       assert.equal(testResult(run, leak.file, twin).status, 'passed', twin)
     })

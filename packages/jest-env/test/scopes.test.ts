@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { failedTests, fileResult, type JestRun, lineOf, runJest } from './run-jest.ts'
+import { failedTests, fileResult, framed, type JestRun, lineOf, runJest } from './run-jest.ts'
 
 // Scopes and ownership (issue 14, DESIGN.md): describe blocks with their own hooks are scopes, what a
 // beforeEach creates is its test's, work a test leaves running stays that test's, file-level leaks
@@ -13,7 +13,7 @@ import { failedTests, fileResult, type JestRun, lineOf, runJest } from './run-je
 const CLI = path.resolve(import.meta.dirname, '../../core/src/cli/main.ts')
 
 function at(file: string, marker: string): string {
-  return `${file}:${lineOf('scopes', file, marker)}:`
+  return `${file}:${lineOf('scopes', file, marker)}`
 }
 
 let tmp: string
@@ -38,8 +38,8 @@ function check(name: string, run: () => JestRun): void {
           `${block} reported once\n${file.message}`,
         )
       }
-      assert.ok(file.message.includes(at('describe.test.js', '// LEAK describe')), file.message)
-      assert.ok(file.message.includes(at('describe.test.js', '// LEAK block agent')), file.message)
+      assert.ok(framed(file.message, at('describe.test.js', '// LEAK describe')), file.message)
+      assert.ok(framed(file.message, at('describe.test.js', '// LEAK block agent')), file.message)
       for (const clean of [
         'outer › fixed',
         'skipped',
@@ -60,7 +60,8 @@ function check(name: string, run: () => JestRun): void {
       )
       const file = fileResult(r, 'http2-each.test.js')
       assert.ok(
-        file.assertionResults[0]?.failureMessages[0]?.includes(
+        framed(
+          file.assertionResults[0]?.failureMessages[0] ?? '',
           at('http2-each.test.js', '// LEAK http2-each'),
         ),
         JSON.stringify(file),
@@ -77,7 +78,7 @@ function check(name: string, run: () => JestRun): void {
       assert.match(file.message, /netsan: file "http2-reconnect\.test\.js" left 2 network resources open/)
       assert.match(file.message, /opened in: one — started \d+ ms after the test ended, while "two" ran/)
       assert.match(file.message, /opened in: one — started \d+ ms after the test ended, while "three" ran/)
-      assert.ok(file.message.includes(at('http2-reconnect.test.js', '// LEAK reconnect')), file.message)
+      assert.ok(framed(file.message, at('http2-reconnect.test.js', '// LEAK reconnect')), file.message)
       assert.equal(fileResult(run(), 'http2-reconnect-fixed.test.js').status, 'passed')
     })
 
@@ -93,7 +94,7 @@ function check(name: string, run: () => JestRun): void {
         file.message,
         /opened in: starts a retry loop and returns — started \d+ ms after the test ended, while "runs while it retries" ran/,
       )
-      assert.ok(file.message.includes(at('late.test.js', '// LEAK late')), file.message)
+      assert.ok(framed(file.message, at('late.test.js', '// LEAK late')), file.message)
       assert.equal(fileResult(run(), 'late-fixed.test.js').status, 'passed')
     })
 
@@ -102,7 +103,7 @@ function check(name: string, run: () => JestRun): void {
       assert.equal(file.status, 'failed')
       assert.match(file.message, /netsan: file "opened-in\.test\.js" left 1 network resource open/)
       assert.match(file.message, /opened in: pool › uses the file agent\n/)
-      assert.ok(file.message.includes(at('opened-in.test.js', '// LEAK opened-in')), file.message)
+      assert.ok(framed(file.message, at('opened-in.test.js', '// LEAK opened-in')), file.message)
     })
   })
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { KIND_WORDS, type LeakKind } from 'netsan'
-import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+import { framed, lineOf, runVitest, type VitestRun } from './run-vitest.ts'
 
 // The handle kinds (kinds: ['network', 'handles']) on real Vitest: forks (the default) and threads.
 const LEAKS: [test: string, kind: LeakKind, file: string, marker: string, description: RegExp][] = [
@@ -86,7 +86,7 @@ for (const pool of ['forks', 'threads']) {
         )
         assert.ok(message.includes(`✖ ${KIND_WORDS[kind]} — `), message)
         assert.match(message, description)
-        assert.ok(message.includes(`at ${lineOf('handles', file, `// LEAK ${marker}`)}:`), message)
+        assert.ok(framed(message, `at ${lineOf('handles', file, `// LEAK ${marker}`)}`), message)
         assert.ok(message.includes('fix: '), message)
       }
     })
@@ -113,7 +113,7 @@ for (const pool of ['forks', 'threads']) {
         file.message,
       )
       assert.ok(
-        file.message.includes(`at ${lineOf('handles', 'library-leak.test.ts', '// LEAK library')}:`),
+        framed(file.message, `at ${lineOf('handles', 'library-leak.test.ts', '// LEAK library')}`),
         file.message,
       )
       assert.ok(

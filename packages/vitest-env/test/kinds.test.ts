@@ -90,10 +90,7 @@ describe('vitest-environment-netsan on real Vitest (kinds suite)', () => {
       file.message,
     )
     assert.match(file.message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
-    assert.ok(
-      file.message.includes(`at ${lineOf('kinds', 'server.test.ts', '// LEAK server')}:`),
-      file.message,
-    )
+    assert.ok(framed(file.message, `at ${lineOf('kinds', 'server.test.ts', '// LEAK server')}`), file.message)
     assert.ok(file.message.includes('opened in: server leaks'), file.message)
   })
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
-import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+import { framed, lineOf, runVitest, type VitestRun } from './run-vitest.ts'
 
 // What the reports say, on real Vitest runs of the messages suite: a server whose close() still waits
 // for a connection, servers that outlive the test that started them, and pooled connections that name
@@ -10,7 +10,7 @@ before(async () => {
   run = await runVitest('messages')
 })
 
-const at = (file: string, marker: string) => `${lineOf('messages', file, marker)}:`
+const at = (file: string, marker: string) => `${lineOf('messages', file, marker)}`
 
 describe('vitest-environment-netsan on real Vitest (messages suite)', () => {
   test('exactly the leaking pool tests fail; the server files fail at their end, their tests pass', () => {
@@ -33,10 +33,11 @@ describe('vitest-environment-netsan on real Vitest (messages suite)', () => {
       /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, close\(\) called \d+ ms ago but still waiting for 1 connection: from 127\.0\.0\.1:\d+, serving GET \/events \(response not ended\)\n/,
     )
     assert.doesNotMatch(file.message, /not yet bound|never closed/)
-    assert.ok(file.message.includes(at('server-closing.test.ts', '// LEAK closing')), file.message)
+    assert.ok(framed(file.message, at('server-closing.test.ts', '// LEAK closing')), file.message)
     // listen() is called in a helper: the line that created the server, with its handler, follows.
     assert.ok(
-      file.message.includes(
+      framed(
+        file.message,
         `    server created (its handler):\n      at ${at('server-closing.test.ts', '// HANDLER closing')}`,
       ),
       file.message,
@@ -64,7 +65,7 @@ describe('vitest-environment-netsan on real Vitest (messages suite)', () => {
     const file = run.files.get('server-forgotten.test.ts')!
     assert.ok(file.message.startsWith('netsan: file "server-forgotten.test.ts" left 1 network resource open'))
     assert.match(file.message, /✖ listening server — HTTP server on 127\.0\.0\.1:\d+, never closed\n/)
-    assert.ok(file.message.includes(at('server-forgotten.test.ts', '// LEAK forgotten')), file.message)
+    assert.ok(framed(file.message, at('server-forgotten.test.ts', '// LEAK forgotten')), file.message)
     assert.ok(file.message.includes('opened in: starts a server and forgets it'), file.message)
     // Judged at the file's end, it still served the next test: cleanup no longer cuts it off mid-file.
     assert.equal(run.tests.get('starts a server and forgets it')?.status, 'passed')
@@ -78,17 +79,14 @@ describe('vitest-environment-netsan on real Vitest (messages suite)', () => {
     test(`${name}: the line that created the pool, then its first request, each labelled`, () => {
       const message = run.tests.get(name)?.failureMessages[0] ?? ''
       assert.match(message, new RegExp(`^LeakError: netsan: test "${name}" left 1 network resource open`))
+      assert.ok(framed(message, `    pool created:\n      at ${fn[0]} (${at('pool.test.ts', pool)}`), message)
       assert.ok(
-        message.includes(`    pool created:\n      at ${fn[0]} (${at('pool.test.ts', pool)}`),
-        message,
-      )
-      assert.ok(
-        message.includes(`    first request:\n      at ${fn[1]} (${at('pool.test.ts', request)}`),
+        framed(message, `    first request:\n      at ${fn[1]} (${at('pool.test.ts', request)}`),
         message,
       )
       assert.ok(message.indexOf('pool created:') < message.indexOf('first request:'))
       // Vitest's code frame is at the pool's line: where the fix goes.
-      assert.ok(run.output.includes(`❯ ${fn[0]} ${at('pool.test.ts', pool)}`), run.output)
+      assert.ok(framed(run.output, `❯ ${fn[0]} ${at('pool.test.ts', pool)}`), run.output)
       assert.equal(run.tests.get(name.replace('leaks', 'fixed'))?.status, 'passed')
     })
   }

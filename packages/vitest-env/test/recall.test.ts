@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { before, describe, test } from 'node:test'
 import { KIND_WORDS } from 'netsan'
-import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+import { framed, lineOf, runVitest, type VitestRun } from './run-vitest.ts'
 
 // The misses of issue 14 on a real Vitest run (fixtures/recall): each leak fails its own test with the
 // kind, what it was and the line that created it; its fixed twin passes.
@@ -73,7 +73,7 @@ describe('vitest-environment-netsan on real Vitest (recall suite)', () => {
       )
       assert.ok(message.includes(`✖ ${KIND_WORDS[leak.kind]} — `), message)
       assert.match(message, leak.text)
-      assert.ok(message.includes(`at ${leak.at}:`), `expected "at ${leak.at}:" in\n${message}`)
+      assert.ok(framed(message, `at ${leak.at}`), `expected "at ${leak.at}" in\n${message}`)
       const twin = leak.test.replace(/ leaks$/, ' fixed')
       assert.equal(run.tests.get(twin)?.status, 'passed', twin)
     })

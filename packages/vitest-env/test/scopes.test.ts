@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { lineOf, packageDir, runVitest, type VitestRun } from './run-vitest.ts'
+import { framed, lineOf, packageDir, runVitest, type VitestRun } from './run-vitest.ts'
 
 // Scopes and ownership (issue 14, DESIGN.md): describe blocks with their own hooks are scopes, what a
 // beforeEach creates is its test's, work a test leaves running stays that test's, file-level leaks
@@ -19,7 +19,7 @@ before(() => {
 after(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
 function at(file: string, marker: string): string {
-  return `${lineOf('scopes', file, marker)}:`
+  return `${lineOf('scopes', file, marker)}`
 }
 
 function pool(name: string): Record<string, string> {
@@ -51,8 +51,8 @@ function assertDescribeRun(run: VitestRun): void {
       `${block} reported once\n${run.output}`,
     )
   }
-  assert.ok(run.output.includes(at('describe.test.ts', '// LEAK describe')), run.output)
-  assert.ok(run.output.includes(at('describe.test.ts', '// LEAK block agent')), run.output)
+  assert.ok(framed(run.output, at('describe.test.ts', '// LEAK describe')), run.output)
+  assert.ok(framed(run.output, at('describe.test.ts', '// LEAK block agent')), run.output)
   assert.match(
     run.output,
     /idle keep-alive connection — [\d.:]+, in an http\.Agent created in this describe block/,
@@ -115,9 +115,10 @@ describe('vitest: what a beforeEach creates is its test’s', () => {
       const run = await runVitest('scopes', { env: pool(name), args: ['http2-each'] })
       assert.deepEqual(run.failed, ['first request', 'second request'], run.output)
       assert.ok(
-        run.tests
-          .get('first request')
-          ?.failureMessages[0]?.includes(at('http2-each.test.ts', '// LEAK http2-each')),
+        framed(
+          run.tests.get('first request')?.failureMessages[0] ?? '',
+          at('http2-each.test.ts', '// LEAK http2-each'),
+        ),
         run.output,
       )
       assert.equal(run.files.get('http2-each-fixed.test.ts')?.status, 'passed', run.output)
@@ -134,7 +135,7 @@ describe('vitest: what a beforeEach creates is its test’s', () => {
     assert.match(run.output, /netsan: file "http2-reconnect.test.ts" left 2 network resources open/)
     assert.match(run.output, /opened in: one — started \d+ ms after the test ended, while "two" ran/)
     assert.match(run.output, /opened in: one — started \d+ ms after the test ended, while "three" ran/)
-    assert.ok(run.output.includes(at('http2-reconnect.test.ts', '// LEAK reconnect')), run.output)
+    assert.ok(framed(run.output, at('http2-reconnect.test.ts', '// LEAK reconnect')), run.output)
     assert.ok(!file.includes('while "one"'), file)
     assert.equal(run.files.get('http2-reconnect-fixed.test.ts')?.status, 'passed', run.output)
   })
@@ -152,7 +153,7 @@ describe('vitest: work a test leaves running', () => {
         run.output,
         /opened in: starts a retry loop and returns — started \d+ ms after the test ended, while "runs while it retries" ran/,
       )
-      assert.ok(run.output.includes(at('late.test.ts', '// LEAK late')), run.output)
+      assert.ok(framed(run.output, at('late.test.ts', '// LEAK late')), run.output)
       assert.equal(run.files.get('late-fixed.test.ts')?.status, 'passed', run.output)
     })
   }
@@ -166,7 +167,7 @@ describe('vitest: file-level leaks name the test that opened them', () => {
       assert.deepEqual(run.failed, [], run.output)
       assert.match(run.output, /netsan: file "opened-in.test.ts" left 1 network resource open/)
       assert.match(run.output, /opened in: pool > uses the file agent\n/)
-      assert.ok(run.output.includes(at('opened-in.test.ts', '// LEAK opened-in')), run.output)
+      assert.ok(framed(run.output, at('opened-in.test.ts', '// LEAK opened-in')), run.output)
     })
   }
 })

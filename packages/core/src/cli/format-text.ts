@@ -37,7 +37,7 @@ export function verdict(s: Summary): string {
   const warnings = kinds.length > 0 ? ` (${kinds.join('; ')})` : ''
   if (n === 0) return `${s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'}${warnings}`
   return `netsan: FAIL — ${plural(n, s.baseline ? 'new leak' : 'leak')} in ${plural(s.testsWithLeaks, 'test')}${
-    s.leaks.some((l) => l.test === '' || l.leak.ownerType === 'describe') ? ' and at file level' : ''
+    s.leaks.some((l) => l.fileLevel) ? ' and at file level' : ''
   }${warnings}`
 }
 

@@ -15,6 +15,11 @@ export interface LeakItem {
   test: string
   /** Which run of the test, when the runner ran it more than once. */
   attempt?: number
+  /**
+   * Judged at the end of its file (or describe block), where the runner failed the file, not a test:
+   * also a server or late work that `test` opened.
+   */
+  fileLevel?: true
   leak: Leak
   entry: BaselineEntry
   /** The root of the report it came from: leak frames are relative to it. */
@@ -106,10 +111,14 @@ export function summarize(
     result: ScopeResult,
     place: { project: string; testFile: string; rawFile: string; root: string },
     attempt?: { attempt?: number; retried?: true },
+    fileLevel?: true,
   ) => {
     const { project, testFile, rawFile, root } = place
     stats.push(result.stats)
-    const at = attempt?.attempt === undefined ? {} : { attempt: attempt.attempt }
+    const at = {
+      ...(attempt?.attempt !== undefined && { attempt: attempt.attempt }),
+      ...(fileLevel && { fileLevel }),
+    }
     for (const leak of result.leaks) {
       const entry = entryFor(testFile, rawFile, leak, project)
       const item = { project, testFile, test: entry.test, ...at, leak, entry, root }
@@ -140,7 +149,7 @@ export function summarize(
         take(t.result, place, t)
         if (t.churn) churn.push({ project, testFile, test: t.name, message: t.churn })
       }
-      if (f.fileResult) take(f.fileResult, place)
+      if (f.fileResult) take(f.fileResult, place, undefined, true)
     }
     if (report.workerEnd) {
       const place = { project, testFile: '', test: '', root: report.root }
@@ -183,9 +192,7 @@ export function summarize(
     files: files.size,
     tests,
     testsWithLeaks: new Set(
-      leaks
-        .filter((l) => l.test !== '' && l.leak.ownerType !== 'describe')
-        .map((l) => JSON.stringify([l.project, l.testFile, l.test])),
+      leaks.filter((l) => !l.fileLevel).map((l) => JSON.stringify([l.project, l.testFile, l.test])),
     ).size,
     leaks,
     retried,
