@@ -169,7 +169,7 @@ describe('an expectNoLeakedConnections() a beforeAll or afterAll does not catch 
       const blockBefore = fileResult(run, 'block-before.test.js').message
       assert.equal(reports(run, 'block-before.test.js'), 2, blockBefore)
       assert.doesNotMatch(blockBefore, /Test suite failed to run/)
-      assert.match(fileResult(run, 'after-all.test.js').message, /netsan: scope "after-all\.test\.js" left/)
+      assert.match(fileResult(run, 'after-all.test.js').message, /netsan: file "after-all\.test\.js" left/)
       assert.match(fileResult(run, 'block.test.js').message, /netsan: describe "block" left/)
       assert.match(fileResult(run, 'caught.test.js').message, /netsan: file "caught\.test\.js" left/)
       assert.equal(fileResult(run, 'closed.test.js').status, 'passed', run.output)

@@ -193,7 +193,7 @@ describe('an expectNoLeakedConnections() a beforeAll or afterAll does not catch 
       }
       assert.doesNotMatch(run.output, /\(2 times\)/)
       // The hook's own error: its scope names the file or the block.
-      assert.match(run.output, /netsan: scope "after-all\.test\.ts" left 1 network resource open/)
+      assert.match(run.output, /netsan: file "after-all\.test\.ts" left 1 network resource open/)
       assert.match(run.output, /netsan: describe "block" left 1 network resource open/)
       // Caught by the hook: the file's end reports it.
       assert.match(run.output, /netsan: file "caught\.test\.ts" left 1 network resource open/)
