@@ -294,6 +294,20 @@ export function checkExitDiagnosis(output, exit) {
   }
 }
 
+/**
+ * The closing summary netsan's reporter printed (`     netsan  …` under Vitest's totals, `netsan:      …`
+ * above Jest's), with the lines indented under it; undefined when there is none.
+ * @returns {string | undefined}
+ */
+export function extractClosingSummary(output) {
+  const lines = stripAnsi(output).split('\n')
+  const start = lines.findIndex((l) => /^( {5}netsan {2}|netsan: {6})\S/.test(l))
+  if (start === -1) return undefined
+  let end = start + 1
+  while (end < lines.length && /^ {13,}\S/.test(lines[end])) end++
+  return lines.slice(start, end).join('\n')
+}
+
 /** A plain-text table: columns padded to their widest cell. */
 export function formatTable(headers, rows) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))

@@ -4,6 +4,7 @@ import {
   checkExitDiagnosis,
   compareOutcomes,
   expectationsFor,
+  extractClosingSummary,
   extractNetsanMessage,
   formatTable,
   parseJsonReport,
@@ -290,6 +291,38 @@ more output`
     assert.match(
       checkExitDiagnosis(other, exit).mismatch,
       /does not say "running child process", that netsan closed it/,
+    )
+  })
+})
+
+describe('extractClosingSummary', () => {
+  test("Vitest's line after its totals, Jest's before them, with the lines under each", () => {
+    const vitest = [
+      ' Test Files  2 failed (2)',
+      '   Duration  1.03s',
+      '',
+      '     netsan  3 leaks in 2 tests (3 open sockets)',
+      '             1 leak allowed',
+      '               1 — allowLeaks: kept on purpose',
+      '',
+      'stderr | unknown test',
+    ].join('\n')
+    assert.equal(
+      extractClosingSummary(vitest),
+      [
+        '     netsan  3 leaks in 2 tests (3 open sockets)',
+        '             1 leak allowed',
+        '               1 — allowLeaks: kept on purpose',
+      ].join('\n'),
+    )
+    const jest =
+      'netsan: test "x" left 1 network resource open\n\nnetsan:      no leaks\nTest Suites: 1 passed, 1 total'
+    assert.equal(extractClosingSummary(jest), 'netsan:      no leaks')
+  })
+  test('undefined when the reporter printed none', () => {
+    assert.equal(
+      extractClosingSummary('netsan: test "x" left 1 network resource open\nTests: 1 failed'),
+      undefined,
     )
   })
 })

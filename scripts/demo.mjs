@@ -19,6 +19,7 @@ import {
   checkExitDiagnosis,
   compareOutcomes,
   expectationsFor,
+  extractClosingSummary,
   formatTable,
   KIND_WORDS,
   parseJsonReport,
@@ -41,7 +42,14 @@ const RUNNERS = {
   vitest: {
     cwd: join(EXAMPLES, 'vitest'),
     pkg: 'vitest',
-    args: (out) => ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    // A --reporter flag replaces the config's list: netsan's closing summary is named again.
+    args: (out) => [
+      'run',
+      '--reporter=default',
+      '--reporter=vitest-environment-netsan/reporter',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+    ],
   },
   jest: {
     cwd: join(EXAMPLES, 'jest'),
@@ -209,6 +217,13 @@ for (const name of names) {
     console.log(`\n── ${name} › ${r.name}  (${file})  ${mark}, expected ${KIND_WORDS[r.kind]}`)
     if (r.message) console.log(indent(r.message.trimEnd(), '   '))
     else console.log(`   (${r.detail})`)
+  }
+
+  const closing = run && extractClosingSummary(run.output)
+  if (run && !run.timedOut) {
+    console.log(`\n── ${name}: netsan's closing summary`)
+    console.log(closing ?? "   (none: is netsan's reporter in the config?)")
+    if (!closing) mismatches.push(`${name}: netsan's reporter printed no closing summary`)
   }
 
   // The "won't exit" case: the run ended by itself, and netsan said what would have held it.

@@ -37,4 +37,7 @@ test('npm run demo: every outcome as documented in examples/expected.json', () =
   assert.match(output, /netsan: test "leaks: fetch body never read" left 1 network resource open/)
   assert.match(output, /✖ unconsumed response body — GET http:\/\/127\.0\.0\.1:\d+\/release\.tar\.gz → 200/)
   assert.match(output, /at assetExists \(src\/assets\.(ts|js):10\)/)
+  // netsan's reporter, as README's quick start adds it, sums up each run.
+  assert.match(output, /^── vitest: netsan's closing summary\n {5}netsan {2}\d+ leaks in \d+ tests/m)
+  assert.match(output, /^── jest: netsan's closing summary\nnetsan: {6}\d+ leaks in \d+ tests/m)
 })

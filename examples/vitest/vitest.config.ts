@@ -6,5 +6,7 @@ export default defineConfig({
     environment: 'netsan',
     // The network kinds, and the opt-in handle kinds: timers, child processes, watchers, workers, files.
     environmentOptions: { netsan: { kinds: ['network', 'handles'] } },
+    // netsan's closing summary, after Vitest's totals.
+    reporters: ['default', 'vitest-environment-netsan/reporter'],
   },
 })

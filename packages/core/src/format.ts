@@ -67,7 +67,7 @@ export interface Subject {
   note?: string
   /** Which run of a test this was, when the runner ran it more than once. */
   attempt?: number
-  /** The runner retried the test after this attempt: its leaks are a warning. */
+  /** The runner retried the test (or the describe block) after this attempt: its leaks are a warning. */
   retried?: boolean
 }
 
@@ -117,7 +117,9 @@ export function formatLeaks(subject: Subject, leaks: Leak[], options: FormatOpti
     subject.type === 'worker' ? "modules shared by this worker's files" : `${subject.type} "${subject.name}"`
   const attempt = subject.attempt ? ` on attempt ${subject.attempt}` : ''
   const retried = subject.retried
-    ? c.yellow(' — a warning, not a failure: the test was retried, and its last attempt decides')
+    ? c.yellow(
+        ` — a warning, not a failure: the ${subject.type === 'describe' ? 'block' : 'test'} was retried, and its last attempt decides`,
+      )
     : ''
   // Handle kinds (timers, child processes…) are resources, not network resources.
   const what = leaks.every((l) => isNetworkKind(l.kind)) ? 'network resource' : 'resource'
@@ -176,11 +178,20 @@ function openedIn(subject: Subject, leak: Leak): string | undefined {
   const sameScope =
     leak.owner === subject.name && (leak.ownerType === 'describe') === (subject.type === 'describe')
   if (sameScope && !leak.late) return undefined
-  const who = leak.ownerType === 'describe' ? `describe "${leak.owner}"` : leak.owner
-  if (!leak.late) return who
+  return lateWork(leak) ?? ownerName(leak)
+}
+
+const ownerName = (leak: Leak) => (leak.ownerType === 'describe' ? `describe "${leak.owner}"` : leak.owner)
+
+/**
+ * `one — started 42 ms after the test ended, while "two" ran` for work a scope left running, else
+ * undefined: the runner's `opened in:` words, which `netsan report` prints too (cli/format-*.ts).
+ */
+export function lateWork(leak: Leak): string | undefined {
+  if (!leak.late) return undefined
   const what = leak.ownerType === 'describe' ? 'the block' : 'the test'
   const during = leak.late.during === undefined ? '' : `, while "${leak.late.during}" ran`
-  return `${who} — started ${leak.late.ms} ms after ${what} ended${during}`
+  return `${ownerName(leak)} — started ${leak.late.ms} ms after ${what} ended${during}`
 }
 
 /**

@@ -95,7 +95,8 @@ export async function expectNoLeakedConnections(options?: CheckOptions): Promise
   if (leaks.length > 0) {
     // Formatted and shaped as the adapter's reports are, even from a copy of netsan in Jest's sandbox.
     const { shape, ...format } = getEngine().presentation
-    const type = scope.type === 'test' || scope.type === 'describe' ? scope.type : 'scope'
+    // A check in a file's beforeAll/afterAll names the file, as the file's end would.
+    const type = scope.type === 'run' ? 'scope' : scope.type
     const created = new LeakError(formatLeaks({ type, name: scope.name }, leaks, format), leaks)
     const error = shape ? shape(created) : created
     // If the runner reports this error as the test's failure, the test's end does not report it again.

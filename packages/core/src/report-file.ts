@@ -22,7 +22,9 @@
  *                 "retried"?: true   // the runner ran it again after this attempt: its leaks are warnings
  *     }],
  *     "fileResult": ScopeResult | null   // null while the file has not ended
- *   }]
+ *   }],
+ *   "workerEnd"?: ScopeResult    // what modules shared by the worker's files (Vitest isolate: false)
+ *                                // left open when the worker ended: warnings, never failures
  * }
  * ```
  * `ScopeResult` is `{ owner, leaks: Leak[], suppressed: Suppressed[], stats: ConnectionStats }` (types.ts).
@@ -77,6 +79,11 @@ export interface NetsanReport {
   createdAt: string
   root: string
   files: ReportFileEntry[]
+  /**
+   * What modules that the worker imported once for all its files (Vitest `isolate: false`) left open
+   * when the worker ended. No file owns them and the runner fails none for them: warnings.
+   */
+  workerEnd?: ScopeResult
 }
 
 /** A report or baseline file that cannot be used: the message says which file and why, for people. */
@@ -109,6 +116,7 @@ export function buildReport(init: {
   project?: string
   root: string
   files: { file: string; tests: ReportTest[]; fileResult: ScopeResult | undefined | null }[]
+  workerEnd?: ScopeResult | undefined
   pid?: number
   thread?: number
   now?: Date
@@ -136,12 +144,16 @@ export function buildReport(init: {
       })),
       fileResult: f.fileResult ?? null,
     })),
+    ...(init.workerEnd && { workerEnd: init.workerEnd }),
   }
 }
 
-/** Writes via a temporary file and a rename, so a reader never sees half a report. */
-export function writeJsonAtomic(file: string, data: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true })
+/**
+ * Writes via a temporary file and a rename, so a reader never sees half a report. `create: false`: the
+ * folder must exist (throws ENOENT otherwise).
+ */
+export function writeJsonAtomic(file: string, data: unknown, { create = true } = {}): void {
+  if (create) fs.mkdirSync(path.dirname(file), { recursive: true })
   const { threadId } = process.getBuiltinModule('node:worker_threads')
   const tmp = `${file}.${process.pid}-${threadId}.tmp`
   fs.writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`)
@@ -308,6 +320,7 @@ export function parseReport(data: unknown, source: string): NetsanReport {
     if (file.fileResult !== null && file.fileResult !== undefined)
       checkResult(file.fileResult, source, `files[${i}].fileResult`)
   })
+  if (d.workerEnd !== undefined) checkResult(d.workerEnd, source, 'workerEnd')
   return {
     schema: REPORT_SCHEMA,
     tool: 'netsan',
@@ -325,6 +338,7 @@ export function parseReport(data: unknown, source: string): NetsanReport {
       tests: f.tests as ReportTest[],
       fileResult: (f.fileResult as ScopeResult | null | undefined) ?? null,
     })),
+    ...(d.workerEnd !== undefined && { workerEnd: d.workerEnd as ScopeResult }),
   }
 }
 

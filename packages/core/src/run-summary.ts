@@ -142,6 +142,12 @@ export function formatRunSummary(run: RunSummary, style: SummaryStyle, colors: C
       `${indent} ${c.yellow(`${plural(retried, 'leak')} in retried attempts`)} (warnings: the last attempt decides)`,
     )
   }
+  const workerEnd = leakTotal(s.workerEnd)
+  if (workerEnd > 0) {
+    lines.push(
+      `${indent} ${c.yellow(`${plural(workerEnd, 'leak')} left open when a worker ended`)} (warnings: modules shared by its files, isolate: false)`,
+    )
+  }
   const reasons = s.suppressedByReason
   if (reasons.length > 0) {
     const n = reasons.reduce((sum, r) => sum + r.count, 0)

@@ -68,11 +68,15 @@ export class Session {
   project: string
   private readonly init: SessionInit
   private readonly tested = new WeakMap<Scope, ReportTest>()
+  /** Ended describe blocks and where their result went, for when the runner runs a block again. */
+  private readonly blocksEnded = new WeakMap<Scope, { record: FileRecord; result: ScopeResult }>()
   private reportFile: { path: string | undefined; run: string; tag: string } | undefined
   private readonly presentation: Presentation
   private disposed = false
   /** run ⊃ worker ⊃ file: the worker scope holds what modules shared by its files create. */
   private worker: Scope | undefined
+  /** What those modules left open when the worker ended: warnings, in the report too (`workerEnd`). */
+  private workerResult: ScopeResult | undefined
 
   constructor(options: ResolvedOptions, init: SessionInit) {
     this.options = options
@@ -108,6 +112,8 @@ export class Session {
     if (!worker || worker.ended) return undefined
     const result = await worker.finish()
     if (result.leaks.length === 0) return undefined
+    this.workerResult = result
+    this.writeReport()
     const format = { colors: this.init.colors, sourceLine: this.init.sourceLine, root: this.options.root }
     const message = formatLeaks({ type: 'worker', name: worker.name }, result.leaks, format)
     const note =
@@ -134,16 +140,41 @@ export class Session {
   /**
    * Ends a describe block after its last `afterAll`: its leaks fail the file, naming the block, and go
    * into the file's entry of the JSON report (as file-level leaks with `ownerType: 'describe'`).
+   * `failures`: the errors the runner reports for the block's hooks (as `endTest`'s).
    */
-  async endDescribe(scope: Scope | undefined): Promise<Outcome | undefined> {
+  async endDescribe(
+    scope: Scope | undefined,
+    run: { failures?: readonly unknown[] } = {},
+  ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const result = await scope.finish()
+    const result = await scope.finish(reported(run.failures))
     const record = this.files.at(-1)
     if (record) {
       this.applyBaseline(result, record.file)
       record.blocks.push(result)
+      this.blocksEnded.set(scope, { record, result })
     }
-    return this.outcome({ type: 'describe', name: scope.name }, result)
+    return this.outcome({ type: 'describe', name: scope.name }, result, scope.shownByRunner)
+  }
+
+  /**
+   * The runner runs the ended describe block again as a whole, hooks included (Jest's
+   * `retryTimes(n, { entireDescribe: true })`), because this attempt failed. As for a retried test
+   * (`retryTest`), the last attempt decides: this attempt's leaks become warnings, recorded in the report
+   * as an entry of the block's name with `attempt` and `retried` (its leaks keep `ownerType: 'describe'`),
+   * and returned here for the adapter to print (it held the attempt's outcome back until it knew).
+   */
+  retryDescribe(scope: Scope | undefined, attempt: number): string | undefined {
+    const ended = scope && this.blocksEnded.get(scope)
+    if (!scope || !ended) return undefined
+    this.blocksEnded.delete(scope)
+    const { record, result } = ended
+    if (result.leaks.length === 0 && result.suppressed.length === 0) return undefined
+    record.blocks = record.blocks.filter((b) => b !== result)
+    record.tests.push({ name: scope.name, result, attempt, retried: true })
+    if (result.leaks.length === 0) return undefined
+    const { shape: _, ...format } = this.presentation
+    return formatLeaks({ type: 'describe', name: scope.name, attempt, retried: true }, result.leaks, format)
   }
 
   /** Runs `fn` so that everything it creates, across async hops, belongs to `scope`. */
@@ -163,10 +194,7 @@ export class Session {
     run: { attempt?: number; note?: string; failures?: readonly unknown[] } = {},
   ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const failures = run.failures?.flat()
-    const result = await scope.finish({
-      reportedByRunner: failures && ((error) => failures.some((f) => sameError(f, error))),
-    })
+    const result = await scope.finish(reported(run.failures))
     const record = this.files.at(-1)
     if (record) this.applyBaseline(result, record.file)
     const churn = checkChurn(result.stats, this.options.churn, scope.name)
@@ -203,14 +231,21 @@ export class Session {
     )
   }
 
-  async endFile(scope: Scope | undefined): Promise<Outcome | undefined> {
+  /**
+   * `failures`: the errors the runner reports for the file's own hooks (`beforeAll`/`afterAll`): a
+   * LeakError that `expectNoLeakedConnections()` threw there already showed its leaks (as `endTest`'s).
+   */
+  async endFile(
+    scope: Scope | undefined,
+    run: { failures?: readonly unknown[] } = {},
+  ): Promise<Outcome | undefined> {
     if (!scope || scope.ended) return undefined
-    const result = await scope.finish()
+    const result = await scope.finish(reported(run.failures))
     this.applyBaseline(result, scope.name)
     const record = this.files.find((f) => f.file === scope.name)
     if (record) record.fileResult = withBlocks(result, record.blocks)
     this.writeReport()
-    return this.outcome({ type: 'file', name: scope.name }, result)
+    return this.outcome({ type: 'file', name: scope.name }, result, scope.shownByRunner)
   }
 
   /** Known leaks become warnings (`by: 'baseline'`) before the outcome is computed; new ones still fail. */
@@ -262,6 +297,7 @@ export class Session {
       project: this.project,
       root: this.options.root,
       files: this.files,
+      workerEnd: this.workerResult,
     })
     if (file) write(file, data)
     const dir = runDir && runDirFor(run)
@@ -271,7 +307,9 @@ export class Session {
         mode: this.options.mode,
         ...(report && { reportFiles: reportPathFor(report, `${run}.*`) }),
       }
-      write(`${dir}/${tag}.json`, { ...data, ...extra })
+      // The reporter removes the folder once it printed the summary; a worker that ends later (Vitest
+      // tears an isolate: false worker down after that) must not make it again and leave it behind.
+      write(`${dir}/${tag}.json`, { ...data, ...extra }, { create: false })
     }
   }
 
@@ -296,12 +334,20 @@ function withBlocks(result: ScopeResult, blocks: ScopeResult[]): ScopeResult {
   }
 }
 
-function write(file: string, data: unknown): void {
+/** `create: false`: into a folder that must exist; nothing is written (and nothing said) if it is gone. */
+function write(file: string, data: unknown, { create = true } = {}): void {
   try {
-    writeJsonAtomic(file, data)
+    writeJsonAtomic(file, data, { create })
   } catch (error) {
+    if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT') return
     process.emitWarning(`netsan: could not write the report ${file}: ${(error as Error).message}`)
   }
+}
+
+/** `Scope.finish`'s test of which LeakErrors the runner reports among `failures` (none known: undefined). */
+function reported(failures: readonly unknown[] | undefined) {
+  const all = failures?.flat()
+  return { reportedByRunner: all && ((error: object) => all.some((f) => sameError(f, error))) }
 }
 
 /**

@@ -8,13 +8,18 @@
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import http from 'node:http'
 import http2 from 'node:http2'
 import type { AddressInfo, Socket } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Agent, RetryAgent, request } from 'undici'
 import { WebSocketServer, WebSocket as WsClient } from 'ws'
 import { type Leak, resolveOptions, Session, track } from '../src/index.ts'
+import { runIdFor } from '../src/run-id.ts'
+import { closeRunDir, openRunDir } from '../src/run-summary.ts'
 import { ROOT } from './helpers.ts'
 
 type Mode = 'off' | 'warn' | 'fail'
@@ -474,6 +479,47 @@ describe('the worker scope (Vitest isolate: false)', { timeout: 15_000 }, () => 
     assert.match(workerEnd?.warning ?? '', /opened in: a\.test\.ts/)
     assert.equal(shared.listening, true, 'the worker end closed nothing')
     await new Promise((r) => shared.close(r))
+  })
+
+  test('the worker end rewrites the report with `workerEnd`; a run folder the reporter already removed is not made again', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-worker-end-'))
+    const env = { ...process.env }
+    const runDir = openRunDir(runIdFor(process.pid), env)
+    const saved = process.env.NETSAN_RUN_DIR
+    process.env.NETSAN_RUN_DIR = runDir
+    const report = path.join(tmp, 'netsan.json')
+    const session = new Session(resolveOptions({ root: ROOT, report }), { runner: 'node-test' })
+    let shared: http.Server | undefined
+    try {
+      const file = session.startFile('a.test.ts')!
+      file.importing(() => false)
+      shared = await session.runIn(file, async () => {
+        const s = http.createServer()
+        await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+        return s
+      })
+      file.importing()
+      await session.endFile(file)
+      assert.equal(fs.readdirSync(runDir).length, 1, 'the file end wrote to the run folder')
+      // Vitest tears an isolate: false worker down after its reporter printed the summary and removed the folder.
+      closeRunDir(runDir, env)
+      await session.endWorker()
+      assert.equal(fs.existsSync(runDir), false, 'the run folder was not made again')
+      const [name] = fs.readdirSync(tmp)
+      const data = JSON.parse(fs.readFileSync(path.join(tmp, name!), 'utf8'))
+      assert.deepEqual(
+        data.workerEnd.leaks.map((l: Leak) => l.kind),
+        ['server'],
+      )
+      assert.deepEqual(data.files[0].fileResult.leaks, [])
+    } finally {
+      session.dispose()
+      if (saved === undefined) delete process.env.NETSAN_RUN_DIR
+      else process.env.NETSAN_RUN_DIR = saved
+      await new Promise((r) => shared?.close(r))
+      fs.rmSync(tmp, { recursive: true, force: true })
+      fs.rmSync(runDir, { recursive: true, force: true })
+    }
   })
 
   test('what a finished file leaves behind is not the worker’s: a later resource is judged by no one, as before', async () => {

@@ -552,3 +552,63 @@ describe('an idle connection reports two lines: its pool and its first request',
     assert.match(r.stderr, /leaks\[0\]\.related\[0\]\.stack\[0\] should be a string, got 42/)
   })
 })
+
+describe('work a test left running: every output says how late it started, as the runner does', () => {
+  const late = leak('one', { late: { ms: 42, during: 'two' } })
+  const block = leak('setup', { ownerType: 'describe', late: { ms: 7 } })
+
+  function writeLate(folder: string): void {
+    const data = buildReport({
+      runner: 'vitest',
+      run: '1-1',
+      root: '/repo',
+      files: [
+        {
+          file: 'test/late.test.ts',
+          tests: [
+            { name: 'one', result: result('one') },
+            { name: 'two', result: result('two') },
+          ],
+          fileResult: result('test/late.test.ts', [late, block]),
+        },
+      ],
+    })
+    fs.writeFileSync(path.join(folder, 'r.json'), JSON.stringify(data))
+  }
+
+  test('text: the runner’s own "opened in:" line; markdown and GitHub: the same words', () => {
+    const folder = dir('late')
+    writeLate(folder)
+    const text = cli(['report', folder])
+    assert.equal(text.status, 1)
+    assert.ok(
+      text.stdout.includes(
+        '    opened in: one — started 42 ms after the test ended, while "two" ran\n    fix:',
+      ),
+      text.stdout,
+    )
+    assert.ok(
+      text.stdout.includes('    opened in: describe "setup" — started 7 ms after the block ended\n'),
+      text.stdout,
+    )
+    const md = cli(['report', folder, '--format', 'markdown']).stdout
+    assert.match(md, /started 42 ms after the test ended, while "two" ran/)
+    const gh = cli(['report', folder], { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/repo' }).stdout
+    assert.match(gh, /^::error .*started 42 ms after the test ended, while "two" ran/m)
+    const json = JSON.parse(cli(['report', folder, '--format', 'json']).stdout)
+    assert.deepEqual(
+      json.leaks.map((l: { leak: Leak }) => l.leak.late),
+      [{ ms: 7 }, { ms: 42, during: 'two' }],
+    )
+  })
+
+  test('a leak that is no late work prints no such line', () => {
+    const folder = dir('not-late')
+    writeReport(folder, 'r.json', {
+      run: '1-1',
+      file: 'test/a.test.ts',
+      tests: [{ name: 'a', leaks: [leak('a')] }],
+    })
+    assert.doesNotMatch(cli(['report', folder]).stdout, /opened in:|after the test ended/)
+  })
+})

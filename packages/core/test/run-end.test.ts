@@ -272,6 +272,7 @@ describe('the closing summary', () => {
       testsWithLeaks: 0,
       leaks: [],
       retried: [],
+      workerEnd: [],
       leaksByKind: {},
       suppressed: [],
       suppressedByReason: [],
@@ -335,6 +336,7 @@ describe('the closing summary', () => {
           testsWithLeaks: 1,
           leaks: [item],
           retried: [item],
+          workerEnd: [{ ...item, testFile: '', test: '' }],
           leaksByKind: { socket: 1 },
           suppressedByReason: reasons,
         },
@@ -348,6 +350,7 @@ describe('the closing summary', () => {
       [
         "netsan:      1 leak in 1 test (1 open socket) — mode 'warn'",
         '             1 leak in retried attempts (warnings: the last attempt decides)',
+        '             1 leak left open when a worker ended (warnings: modules shared by its files, isolate: false)',
         '             7 leaks allowed',
         '               1 — ignore: rule 0',
         '               1 — ignore: rule 1',

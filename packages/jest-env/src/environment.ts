@@ -28,11 +28,18 @@ async function afterBase(lifecycle: JestLifecycle, event: Circus.Event, state: C
     case 'hook_start':
       lifecycle.hookStarts(event.hook, state)
       break
+    case 'hook_failure':
+      lifecycle.hookFailed(event.hook, event.error)
+      break
     case 'run_describe_start':
       lifecycle.describeStart(event.describeBlock, state)
       break
     case 'run_describe_finish':
       await lifecycle.describeFinish(event.describeBlock, state)
+      break
+    // Jest 30 runs a block again as a whole (`retryTimes(n, { entireDescribe: true })`).
+    case 'describe_retry':
+      lifecycle.describeRetry(event.describeBlock)
       break
     case 'test_done':
       await lifecycle.testDone(event.test)

@@ -28,6 +28,21 @@ function isScopeBlock(block: DescribeBlock): boolean {
   )
 }
 
+/** `block` or a block around it is one Jest may run again as a whole (Jest 30's describe retries). */
+function retriedAsWhole(block: DescribeBlock, state: Circus.State): boolean {
+  // Jest 29 has no describe retries (and no such map).
+  const options = state.describeRetryOptions as Circus.State['describeRetryOptions'] | undefined
+  if (!options) return false
+  for (let b: DescribeBlock | undefined = block; b; b = b.parent) if (options.has(b)) return true
+  return false
+}
+
+/** `block` is `outer` or a block inside it. */
+function within(block: DescribeBlock, outer: DescribeBlock): boolean {
+  for (let b: DescribeBlock | undefined = block; b; b = b.parent) if (b === outer) return true
+  return false
+}
+
 /**
  * Maps Jest's circus events onto netsan scopes: a file scope from setup to `run_finish` (after every
  * afterAll); a describe block with hooks of its own from `run_describe_start` to `run_describe_finish`
@@ -47,6 +62,24 @@ export class JestLifecycle {
   private readonly wrappedHooks = new WeakSet<Circus.Hook>()
   /** The last ended attempt of each test, for when Jest retries it (`jest.retryTimes`, describe retries). */
   private readonly attempts = new WeakMap<TestEntry, Scope>()
+  /**
+   * What the file's and blocks' beforeAll/afterAll hooks threw: Jest reports each (a beforeAll's on every
+   * test under it, an afterAll's as the file's), so a check among them is not reported again at the end.
+   */
+  private readonly hookErrors: unknown[] = []
+  /** How many times each block started: Jest runs a block again as a whole on a describe retry. */
+  private readonly blockAttempts = new WeakMap<DescribeBlock, number>()
+  /**
+   * Outcomes of blocks that ended inside a block Jest may run again (`retryTimes(n, { entireDescribe:
+   * true })`): held back until Jest retries it (a warning then) or the file ends (reported then). A
+   * netsan error among Jest's unhandled errors during the attempt would stop Jest from retrying it.
+   */
+  private readonly heldBlocks: {
+    block: DescribeBlock
+    scope: Scope
+    outcome: Outcome | undefined
+    attempt: number
+  }[] = []
   private detach: (() => void) | undefined
   private exit: ReturnType<typeof exitDiagnosis> | undefined
 
@@ -114,6 +147,7 @@ export class JestLifecycle {
     if (!session?.active || block.mode === 'skip' || !isScopeBlock(block)) return
     const scope = session.startDescribe(this.scopeAround(block.parent), testName(block))
     if (scope) this.blocks.set(block, scope)
+    this.blockAttempts.set(block, (this.blockAttempts.get(block) ?? 0) + 1)
   }
 
   /**
@@ -126,9 +160,31 @@ export class JestLifecycle {
     this.blocks.delete(block)
     // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
     scope.deadlineIn(state.testTimeout)
-    const outcome = await this.session?.endDescribe(scope)
+    const outcome = await this.session?.endDescribe(scope, { failures: this.hookErrors })
+    if (retriedAsWhole(block, state)) {
+      this.heldBlocks.push({ block, scope, outcome, attempt: this.blockAttempts.get(block) ?? 1 })
+      return
+    }
     if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
+  }
+
+  /** Jest runs `block` again as a whole: the held outcomes of it and of the blocks in it become warnings. */
+  describeRetry(block: DescribeBlock): void {
+    const retried = this.heldBlocks.filter((h) => within(h.block, block))
+    this.heldBlocks.splice(0, this.heldBlocks.length, ...this.heldBlocks.filter((h) => !retried.includes(h)))
+    for (const { scope, outcome, attempt } of retried) {
+      const warning = this.session?.retryDescribe(scope, attempt)
+      this.warn(warning ? { ...outcome!, error: undefined, warning } : outcome)
+    }
+  }
+
+  /** The held outcomes Jest did not retry: reported as any block's, before the file's own. */
+  private releaseHeldBlocks(state: Circus.State): void {
+    for (const { outcome } of this.heldBlocks.splice(0)) {
+      if (outcome?.error) state.unhandledErrors.push(outcome.error)
+      this.warn(outcome)
+    }
   }
 
   /**
@@ -203,6 +259,10 @@ export class JestLifecycle {
     if (scope && !scope.ended) scope.deadlineIn(ms)
   }
 
+  hookFailed(hook: Circus.Hook, error: unknown): void {
+    if (hook.type === 'beforeAll' || hook.type === 'afterAll') this.hookErrors.push(error)
+  }
+
   async testDone(test: TestEntry): Promise<void> {
     const scope = this.tests.get(test)
     if (!scope) return
@@ -228,6 +288,7 @@ export class JestLifecycle {
 
   /** After every afterAll: a file-level leak fails the file (as a suite error), never a test. */
   async runFinish(state: Circus.State): Promise<void> {
+    this.releaseHeldBlocks(state)
     for (const [test, scope] of this.tests) {
       this.tests.delete(test)
       await this.session?.endTest(scope)
@@ -238,7 +299,7 @@ export class JestLifecycle {
     }
     // After the last afterAll: netsan's file check gets one hook timeout, as a hook of the file would.
     this.fileScope?.deadlineIn(state.testTimeout)
-    const outcome = await this.session?.endFile(this.fileScope)
+    const outcome = await this.session?.endFile(this.fileScope, { failures: this.hookErrors })
     if (outcome?.error) state.unhandledErrors.push(outcome.error)
     this.warn(outcome)
   }

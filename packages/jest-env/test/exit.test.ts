@@ -4,8 +4,11 @@ import { failedTests, framed, lineOf, runJest } from './run-jest.ts'
 
 // fixtures/hangs: application code starts a 1 s setInterval that a test never stops. Without netsan,
 // Jest prints "did not exit one second after the test run has completed" and never exits: each run
-// here is killed after HANG_MS, and "ends by itself" means well before that.
-const HANG_MS = 5000
+// here is killed after HANG_MS; a run that ends by itself does so with an exit code (not killed).
+// Long enough for a loaded CI machine to start Jest, run and print Jest's warning (1 s after the run).
+const HANG_MS = 8000
+// A run that must end by itself gets more: if it hangs, it fails as killed (code null), only later.
+const ENDS_MS = 60_000
 const JEST_HANGS = 'Jest did not exit one second after the test run has completed'
 
 function run(env: 'node' | 'netsan', kinds: string, args: string[], timeoutMs = HANG_MS) {
@@ -31,7 +34,7 @@ describe('why Jest does not exit (fixtures/hangs)', () => {
   })
 
   test('netsan, timer kind: the test fails at the creating line, cleanup clears it, Jest exits by itself', async () => {
-    const r = await run('netsan', 'network,timer', ['poller'])
+    const r = await run('netsan', 'network,timer', ['poller'], ENDS_MS)
     assert.equal(r.code, 1, r.output)
     assert.deepEqual(failedTests(r), ['polls prices'])
     assert.ok(r.output.includes('✖ active timer — setInterval(fn, 1000 ms), never cleared'), r.output)
@@ -43,7 +46,7 @@ describe('why Jest does not exit (fixtures/hangs)', () => {
   })
 
   test('netsan, timer allowed: the test passes; after the run netsan names the handle, its line and test, and clears it', async () => {
-    const r = await run('netsan', 'network,timer', ['allowed'])
+    const r = await run('netsan', 'network,timer', ['allowed'], ENDS_MS)
     assert.equal(r.code, 0, r.output)
     const diagnosis = r.output.slice(r.output.indexOf('netsan: Jest is done with this process'))
     assert.ok(diagnosis.includes('✖ active timer — setInterval(fn, 1000 ms), never cleared'), r.output)
@@ -62,12 +65,12 @@ describe('why Jest does not exit (fixtures/hangs)', () => {
   test('in workers: the worker that holds the timer says so before Jest would force it out', async () => {
     // No timings cache, two files, two workers: Jest runs them in jest-worker child processes (slower
     // to start: no transform cache either). Jest forces a worker out 500 ms after asking it to end.
-    const r = await run('netsan', 'network,timer', ['--no-cache', 'allowed', 'slow'], 60_000)
+    const r = await run('netsan', 'network,timer', ['--no-cache', 'allowed', 'slow'], ENDS_MS)
     assert.equal(r.code, 0, r.output)
     assert.ok(r.output.includes('netsan: Jest is done with this process'), r.output)
     assert.ok(r.output.includes('opened in: test "polls prices for the whole run, on purpose"'), r.output)
     assert.ok(!r.output.includes('A worker process has failed to exit gracefully'), r.output)
-    const plain = await run('netsan', 'network', ['--no-cache', 'allowed', 'slow'], 60_000)
+    const plain = await run('netsan', 'network', ['--no-cache', 'allowed', 'slow'], ENDS_MS)
     assert.ok(
       plain.output.includes("1 timer (Node: Timeout) — add 'timer' to the option kinds"),
       plain.output,

@@ -149,3 +149,91 @@ describe('jest: reports', () => {
     )
   })
 })
+
+describe('an expectNoLeakedConnections() a beforeAll or afterAll does not catch is reported once', () => {
+  const reports = (run: JestRun, file: string) =>
+    fileResult(run, file).message.split('left 1 network resource open').length - 1
+
+  for (const [mode, args] of [
+    ['in band', ['--runInBand']],
+    ['workers', []],
+  ] as const) {
+    test(`${mode}: by the hook's error only (file and describe block); a check the hook catches is reported at the end; a clean twin passes`, async () => {
+      const run = await runJest('hook-check', [...args])
+      assert.equal(run.code, 1, run.output)
+      for (const file of ['before-all.test.js', 'after-all.test.js', 'block.test.js', 'caught.test.js']) {
+        assert.equal(fileResult(run, file).status, 'failed', `${file}\n${run.output}`)
+        assert.equal(reports(run, file), 1, `${file} reported once\n${fileResult(run, file).message}`)
+      }
+      // A block's beforeAll: Jest shows its error on each test under it, and netsan adds no suite error.
+      const blockBefore = fileResult(run, 'block-before.test.js').message
+      assert.equal(reports(run, 'block-before.test.js'), 2, blockBefore)
+      assert.doesNotMatch(blockBefore, /Test suite failed to run/)
+      assert.match(fileResult(run, 'after-all.test.js').message, /netsan: file "after-all\.test\.js" left/)
+      assert.match(fileResult(run, 'block.test.js').message, /netsan: describe "block" left/)
+      assert.match(fileResult(run, 'caught.test.js').message, /netsan: file "caught\.test\.js" left/)
+      assert.equal(fileResult(run, 'closed.test.js').status, 'passed', run.output)
+    })
+  }
+})
+
+describe('a describe block Jest runs again as a whole (retryTimes with entireDescribe)', () => {
+  const WARNING =
+    'netsan: describe "block" left 1 network resource open on attempt 1 — a warning, not a failure: the block was retried, and its last attempt decides'
+  const leaks = (run: JestRun, file: string) =>
+    fileResult(run, file).message.split('left 1 network resource open').length - 1
+
+  test('without netsan every file passes (the fixture is green)', async () => {
+    const run = await runJest('describe-retry', ['--runInBand', '--testEnvironment=node'])
+    assert.equal(run.code, 0, run.output)
+  })
+
+  for (const [mode, args] of [
+    ['in band', ['--runInBand']],
+    ['workers', []],
+  ] as const) {
+    test(`${mode}: Jest still retries the block; the retried attempt's leaks are a warning, the last attempt's fail the file once`, async () => {
+      const report = path.join(tmp, `describe-retry-${mode.replace(' ', '-')}`, 'netsan.json')
+      const run = await runJest('describe-retry', [...args], {
+        NETSAN_FIXTURE_OPTIONS: JSON.stringify({ report }),
+      })
+      assert.equal(run.code, 1, run.output)
+      // The block leaked only on the attempt Jest retried: green, as without netsan, and a warning.
+      assert.equal(fileResult(run, 'first-only.test.js').status, 'passed', run.output)
+      // Every attempt leaked: the test passed on its retry, the file fails once, for the last attempt.
+      assert.equal(fileResult(run, 'every.test.js').status, 'failed', run.output)
+      assert.deepEqual(failedTests(run), [], run.output)
+      assert.equal(leaks(run, 'every.test.js'), 1, fileResult(run, 'every.test.js').message)
+      assert.equal(run.output.split(WARNING).length - 1, 2, run.output)
+      assert.equal(fileResult(run, 'clean.test.js').status, 'passed', run.output)
+      // netsan report agrees: one leak (every.test.js, file level), two warnings of retried attempts.
+      const r = spawnSync(process.execPath, [CLI, 'report', path.dirname(report), '--format', 'json'], {
+        encoding: 'utf8',
+      })
+      assert.equal(r.status, 1, r.stdout + r.stderr)
+      const s = JSON.parse(r.stdout)
+      assert.equal(s.tests, 3)
+      assert.deepEqual(
+        s.leaks.map((l: { testFile: string; test: string }) => `${l.testFile} ${l.test}`),
+        ['every.test.js describe "block"'],
+      )
+      assert.deepEqual(
+        s.retried.map(
+          (l: { testFile: string; test: string; attempt: number }) => `${l.testFile} ${l.test} ${l.attempt}`,
+        ),
+        ['every.test.js describe "block" 1', 'first-only.test.js describe "block" 1'],
+      )
+    })
+  }
+
+  test("NETSAN=warn: every file passes; each retried attempt's leaks are printed once, as a retried attempt's", async () => {
+    const run = await runJest('describe-retry', ['--runInBand'], { NETSAN: 'warn' })
+    assert.equal(run.code, 0, run.output)
+    assert.equal(run.output.split(WARNING).length - 1, 2, run.output)
+    assert.equal(
+      run.output.split('netsan: describe "block" left 1 network resource open').length - 1,
+      3,
+      run.output,
+    )
+  })
+})

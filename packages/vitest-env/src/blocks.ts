@@ -23,6 +23,8 @@ export interface SuiteTask {
   mode?: string
   tasks?: SuiteTask[]
   suite?: SuiteTask
+  /** What Vitest reports for the suite itself: the errors its hooks threw. */
+  result?: { errors?: unknown[] }
 }
 
 interface SuiteHooks {
@@ -89,6 +91,6 @@ export class Blocks {
     // netsan's check is the block's last hook: it settles within one hook timeout, as the user's would.
     scope?.deadlineIn(hookTimeout)
     // Thrown here, the report fails the block (Vitest shows it as the suite's error) and so the file.
-    reportOutcome(await this.session.endDescribe(scope))
+    reportOutcome(await this.session.endDescribe(scope, { failures: suite.result?.errors ?? [] }))
   }
 }

@@ -96,7 +96,10 @@ export async function registerHooks(
     if (!fileScope || state.file?.scope !== fileScope) return
     // The file's end is netsan's own hook: it settles within one hook timeout, as the user's would.
     fileScope.deadlineIn(hookTimeout)
-    reportOutcome(await endFileScope(state))
+    // What the file's beforeAll/afterAll threw, as Vitest reports it (the file task's errors).
+    const failures =
+      typeof collecting === 'object' ? ((collecting as SuiteTask).result?.errors ?? []) : undefined
+    reportOutcome(await endFileScope(state, undefined, failures))
   }
   // Describe blocks with hooks of their own are scopes between the file and its tests (blocks.ts).
   const blocks = new Blocks(session, fileScope)

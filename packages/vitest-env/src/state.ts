@@ -100,11 +100,18 @@ function name(state: WorkerState, scope: Scope, file: string): void {
   if (record) record.file = path
 }
 
-/** Ends the current file's scope; returns what the adapter must report. */
-export async function endFileScope(state: WorkerState, path?: string): Promise<Outcome | undefined> {
+/**
+ * Ends the current file's scope; returns what the adapter must report. `failures`: the errors Vitest
+ * reports for the file's own hooks (a check they threw is not reported again).
+ */
+export async function endFileScope(
+  state: WorkerState,
+  path?: string,
+  failures?: readonly unknown[],
+): Promise<Outcome | undefined> {
   const file = state.file
   state.file = undefined
   if (!file?.scope) return undefined
   if (file.path === undefined && path !== undefined) name(state, file.scope, path)
-  return state.session.endFile(file.scope)
+  return state.session.endFile(file.scope, { failures })
 }

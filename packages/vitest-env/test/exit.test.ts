@@ -3,9 +3,10 @@ import { describe, test } from 'node:test'
 import { framed, lineOf, runVitest } from './run-vitest.ts'
 
 // A test starts a child process that shares the worker's stdout (stdio: 'inherit') and walks away; it
-// runs 5 s. Vitest cannot stop the worker before the child ends: the run takes the child's 5 s and ends
-// with "[vitest-pool]: Timeout terminating forks worker" (teardownTimeout 1 s here).
-const CHILD_MS = 5000
+// runs 12 s. Vitest cannot stop the worker before the child ends: the run takes the child's 12 s and ends
+// with "[vitest-pool]: Timeout terminating forks worker" (teardownTimeout 1 s here). 12 s, so that a run
+// that ends by itself stays clearly shorter on a loaded CI machine too.
+const CHILD_MS = 12_000
 const VITEST_WAITS = '[vitest-pool]: Timeout terminating forks worker'
 
 function run(env: 'node' | 'netsan', kinds: string, file: string) {

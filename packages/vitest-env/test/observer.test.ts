@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { describe, test } from 'node:test'
-import { lineOf, runVitest, type VitestRun } from './run-vitest.ts'
+import { lineOf, packageDir, runVitest, type VitestRun } from './run-vitest.ts'
+
+const CLI = path.resolve(packageDir, '../core/src/cli/main.ts')
 
 // netsan is an invisible observer (DESIGN.md): the same suite gives the same outcome with netsan off
 // (the plain 'node' environment), in warn and in fail, except for the verdict on a real leak.
@@ -87,6 +93,57 @@ describe('vitest isolate: false — a module-level singleton shared by files', (
       }
       assert.deepEqual(off.failed, [])
       assert.equal(off.tests.size, SHARED.length)
+    })
+  }
+
+  for (const pool of ['forks', 'threads']) {
+    test(`${pool}: the worker-end warning reaches the JSON report, and netsan report lists it as a warning (exit 0, as the run)`, async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsan-vitest-singleton-'))
+      try {
+        const report = path.join(dir, 'netsan.json')
+        const run = await runVitest('singleton', {
+          env: { NETSAN_FIXTURE_POOL: pool, NETSAN_FIXTURE_OPTIONS: JSON.stringify({ report }) },
+          args: ['a', 'b', 'c'],
+        })
+        assert.equal(run.code, 0, run.output)
+        assert.ok(run.output.includes("netsan: modules shared by this worker's files left 1"), run.output)
+        const json = spawnSync(process.execPath, [CLI, 'report', dir, '--format', 'json'], {
+          encoding: 'utf8',
+        })
+        assert.equal(json.status, 0, json.stdout + json.stderr)
+        const s = JSON.parse(json.stdout)
+        assert.equal(s.ok, true)
+        assert.equal(s.tests, SHARED.length)
+        assert.deepEqual(s.leaks, [])
+        assert.deepEqual(
+          s.workerEnd.map((l: { leak: { kind: string } }) => l.leak.kind),
+          ['server'],
+        )
+        const text = spawnSync(process.execPath, [CLI, 'report', dir], { encoding: 'utf8' })
+        assert.equal(text.status, 0, text.stdout + text.stderr)
+        assert.match(text.stdout, /^Left open when a worker ended \(1 leak, warnings: /m)
+        assert.ok(text.stdout.includes(lineOf('singleton', 'shared.ts', '// SINGLETON').replace(/:\d+$/, '')))
+        assert.match(
+          text.stdout,
+          /netsan: OK — no leaks \(1 warning: left open by modules shared by a worker's files\)$/m,
+        )
+        const gh = spawnSync(process.execPath, [CLI, 'report', dir], {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            GITHUB_ACTIONS: 'true',
+            GITHUB_WORKSPACE: path.join(packageDir, 'fixtures/singleton'),
+          },
+        })
+        assert.equal(gh.status, 0, gh.stdout + gh.stderr)
+        assert.match(
+          gh.stdout,
+          /^::warning file=shared\.ts,line=\d+,col=\d+,title=netsan \(worker end\)%3A listening server::/m,
+        )
+        assert.doesNotMatch(gh.stdout, /::error/)
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
     })
   }
 

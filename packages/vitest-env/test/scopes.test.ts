@@ -171,3 +171,34 @@ describe('vitest: file-level leaks name the test that opened them', () => {
     })
   }
 })
+
+describe('an expectNoLeakedConnections() a beforeAll or afterAll does not catch is reported once', () => {
+  /** Each report of the fixture's socket shows the frame of the test file's hook that opened it. */
+  const reports = (run: VitestRun, file: string) => run.output.split(`\n      at ${file}:`).length - 1
+
+  for (const name of ['forks', 'threads']) {
+    test(`${name}: by the hook's error only (file and describe block); a check the hook catches is reported at the end; a clean twin passes`, async () => {
+      const run = await runVitest('hook-check', { env: pool(name) })
+      assert.equal(run.code, 1, run.output)
+      const files = [
+        'before-all.test.ts',
+        'after-all.test.ts',
+        'block.test.ts',
+        'block-before.test.ts',
+        'caught.test.ts',
+      ]
+      for (const file of files) {
+        assert.equal(run.files.get(file)?.status, 'failed', `${file}\n${run.output}`)
+        assert.equal(reports(run, file), 1, `${file} reported once\n${run.output}`)
+      }
+      assert.doesNotMatch(run.output, /\(2 times\)/)
+      // The hook's own error: its scope names the file or the block.
+      assert.match(run.output, /netsan: file "after-all\.test\.ts" left 1 network resource open/)
+      assert.match(run.output, /netsan: describe "block" left 1 network resource open/)
+      // Caught by the hook: the file's end reports it.
+      assert.match(run.output, /netsan: file "caught\.test\.ts" left 1 network resource open/)
+      assert.equal(run.files.get('closed.test.ts')?.status, 'passed', run.output)
+      assert.equal(reports(run, 'closed.test.ts'), 0, run.output)
+    })
+  }
+})

@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import { checkoutPath, type LeakItem, type Summary, where } from './summary.ts'
 
@@ -25,7 +26,7 @@ function command(
 
 function location(item: LeakItem, base: string): Record<string, string | number | undefined> {
   const f = item.leak.frame
-  if (!f) return { file: checkoutPath(item.testFile, item.root, base) }
+  if (!f) return item.testFile === '' ? {} : { file: checkoutPath(item.testFile, item.root, base) }
   return { file: checkoutPath(f.file, item.root, base), line: f.line, col: f.column }
 }
 
@@ -37,7 +38,14 @@ function related(item: LeakItem): string {
     .join('')
 }
 
+/** ` (opened in: one — started 42 ms after the test ended…)` for work a test left running. */
+function lateNote(item: LeakItem): string {
+  const late = lateWork(item.leak)
+  return late ? ` (opened in: ${late})` : ''
+}
+
 function subject(item: LeakItem): string {
+  if (item.testFile === '') return where(item)
   const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
   return item.test === '' ? `${file} (file level)` : item.test
 }
@@ -59,7 +67,7 @@ export function formatGithub(s: Summary, base: string): string {
       command(
         'error',
         { ...location(item, base), title: `netsan: ${KIND_WORDS[item.leak.kind]}` },
-        `${subject(item)}: ${item.leak.description}${times}${related(item)} — fix: ${item.leak.fix}`,
+        `${subject(item)}: ${item.leak.description}${times}${related(item)}${lateNote(item)} — fix: ${item.leak.fix}`,
       ),
     )
   }
@@ -69,6 +77,15 @@ export function formatGithub(s: Summary, base: string): string {
         'warning',
         { ...location(item, base), title: `netsan (retried attempt): ${KIND_WORDS[item.leak.kind]}` },
         `${subject(item)}, attempt ${item.attempt ?? 1}: ${item.leak.description} — the test was retried, and its last attempt decides — fix: ${item.leak.fix}`,
+      ),
+    )
+  }
+  for (const item of s.workerEnd) {
+    lines.push(
+      command(
+        'warning',
+        { ...location(item, base), title: `netsan (worker end): ${KIND_WORDS[item.leak.kind]}` },
+        `${subject(item)}: ${item.leak.description} — still open when the worker ended; no file failed for it — fix: ${item.leak.fix}`,
       ),
     )
   }

@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import { connectionLine, more, STALE_SHOWN, verdict } from './format-text.ts'
 import { inertLines, printable } from './plain.ts'
@@ -11,8 +12,10 @@ function leakRows(lines: string[], items: LeakItem[]): void {
   for (const i of items) {
     const at = i.leak.frame ? code(`${i.leak.frame.file}:${i.leak.frame.line}`) : ''
     const times = i.leak.count > 1 ? ` (×${i.leak.count})` : ''
+    const late = lateWork(i.leak)
+    const what = late ? `${i.leak.description} (opened in: ${late})` : i.leak.description
     lines.push(
-      `| ${cell(where(i))} | ${KIND_WORDS[i.leak.kind]}${times} | ${cell(i.leak.description)} | ${at} | ${cell(i.leak.fix)} |`,
+      `| ${cell(where(i))} | ${KIND_WORDS[i.leak.kind]}${times} | ${cell(what)} | ${at} | ${cell(i.leak.fix)} |`,
     )
   }
 }
@@ -28,6 +31,8 @@ export function formatMarkdown(summary: Summary): string {
   lines.push(`| tests with leaks | ${s.testsWithLeaks} |`)
   lines.push(`| leaks | ${leakTotal(s.leaks)} |`)
   if (s.retried.length > 0) lines.push(`| leaks of retried attempts (warnings) | ${leakTotal(s.retried)} |`)
+  if (s.workerEnd.length > 0)
+    lines.push(`| left open when a worker ended (warnings) | ${leakTotal(s.workerEnd)} |`)
   lines.push(`| suppressed | ${leakTotal(s.suppressed)} |`)
   if (s.stale) lines.push(`| stale baseline entries | ${s.stale.length} |`)
   lines.push(`| connections | ${cell(connectionLine(s))} |`)
@@ -38,6 +43,10 @@ export function formatMarkdown(summary: Summary): string {
   if (s.retried.length > 0) {
     lines.push('', '#### Leaks of retried attempts (warnings: the last attempt decides)', '')
     leakRows(lines, s.retried)
+  }
+  if (s.workerEnd.length > 0) {
+    lines.push('', "#### Left open when a worker ended (warnings: modules shared by the worker's files)", '')
+    leakRows(lines, s.workerEnd)
   }
   if (s.suppressed.length > 0) {
     lines.push('', '#### Suppressed', '', '| by | reason | test | kind |', '|---|---|---|---|')

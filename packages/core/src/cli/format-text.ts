@@ -1,3 +1,4 @@
+import { lateWork } from '../format.ts'
 import { KIND_WORDS } from '../kinds.ts'
 import type { LeakKind } from '../types.ts'
 import { inertLines, printable } from './plain.ts'
@@ -28,7 +29,12 @@ export function connectionLine(s: Summary): string {
 export function verdict(s: Summary): string {
   const n = leakTotal(s.leaks)
   const retried = leakTotal(s.retried)
-  const warnings = retried ? ` (${plural(retried, 'warning')}: leaks of retried attempts)` : ''
+  const workerEnd = leakTotal(s.workerEnd)
+  const kinds = [
+    retried && `${plural(retried, 'warning')}: leaks of retried attempts`,
+    workerEnd && `${plural(workerEnd, 'warning')}: left open by modules shared by a worker's files`,
+  ].filter(Boolean)
+  const warnings = kinds.length > 0 ? ` (${kinds.join('; ')})` : ''
   if (n === 0) return `${s.baseline ? 'netsan: OK — no new leaks' : 'netsan: OK — no leaks'}${warnings}`
   return `netsan: FAIL — ${plural(n, s.baseline ? 'new leak' : 'leak')} in ${plural(s.testsWithLeaks, 'test')}${
     s.leaks.some((l) => l.fileLevel) ? ' and at file level' : ''
@@ -46,6 +52,8 @@ function leakBlock(lines: string[], mark: string, item: LeakItem): void {
     lines.push(`    ${more.title}:`)
     for (const frame of more.stack) lines.push(`      ${frame}`)
   }
+  const late = lateWork(item.leak)
+  if (late) lines.push(`    opened in: ${late}`)
   lines.push(`    fix: ${item.leak.fix}`)
 }
 
@@ -63,11 +71,12 @@ export function formatText(summary: Summary): string {
   const lines: string[] = []
   const total = leakTotal(s.leaks)
   const retried = leakTotal(s.retried)
+  const workerEnd = leakTotal(s.workerEnd)
   lines.push(
     `netsan report: ${plural(s.reports.length, 'report')} (${s.runners.join(', ') || 'no runner'}${s.runs.length > 1 ? `; ${plural(s.runs.length, 'run')}` : ''}), ${plural(s.files, 'file')}, ${plural(s.tests, 'test')}`,
   )
   lines.push(
-    `  tests with leaks: ${s.testsWithLeaks}; leaks: ${total}${total ? ` (${kindCounts(s.leaksByKind)})` : ''}${retried ? `; leaks of retried attempts: ${retried} (warnings)` : ''}`,
+    `  tests with leaks: ${s.testsWithLeaks}; leaks: ${total}${total ? ` (${kindCounts(s.leaksByKind)})` : ''}${retried ? `; leaks of retried attempts: ${retried} (warnings)` : ''}${workerEnd ? `; left open when a worker ended: ${workerEnd} (warnings)` : ''}`,
   )
   lines.push(`  connections: ${connectionLine(s)}`)
   if (s.leaks.length > 0) {
@@ -80,6 +89,13 @@ export function formatText(summary: Summary): string {
       `Leaks of retried attempts (${plural(retried, 'leak')}, warnings: the runner retried the test, and its last attempt decides):`,
     )
     for (const item of s.retried) leakBlock(lines, '!', item)
+  }
+  if (s.workerEnd.length > 0) {
+    lines.push(
+      '',
+      `Left open when a worker ended (${plural(workerEnd, 'leak')}, warnings: made by modules that a worker imported once for all its files, isolate: false; no file failed for them):`,
+    )
+    for (const item of s.workerEnd) leakBlock(lines, '!', item)
   }
   if (s.suppressed.length > 0) {
     lines.push('', `Suppressed (${plural(leakTotal(s.suppressed), 'leak')}, not failing):`)

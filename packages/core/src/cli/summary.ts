@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { type BaselineEntry, type BaselineIndex, entryFor, normalizeTestFile } from '../baseline.ts'
 import type { NetsanReport, Shard } from '../report-file.ts'
+import { Stats } from '../stats.ts'
 import { type ConnectionStats, LEAK_KINDS, type Leak, type LeakKind, type ScopeResult } from '../types.ts'
 
 /** One leak, placed: which project, test file and test it belongs to, and its baseline key. */
@@ -66,6 +67,11 @@ export interface Summary {
    * on the test is its last attempt's (which is in `leaks` if it leaked too).
    */
   retried: LeakItem[]
+  /**
+   * What modules shared by a worker's files (Vitest `isolate: false`) left open when the worker ended:
+   * warnings, as the runner printed them; no test file owns them (`testFile` and `test` are '').
+   */
+  workerEnd: LeakItem[]
   leaksByKind: Partial<Record<LeakKind, number>>
   /** Every suppression, including leaks the baseline accepted (here or already in the session). */
   suppressed: SuppressedItem[]
@@ -76,6 +82,9 @@ export interface Summary {
   churn: ChurnItem[]
   connections: ConnectionStats
 }
+
+/** Who made a `workerEnd` leak, in the runner's words. */
+export const SHARED_MODULES = "modules shared by a worker's files (isolate: false)"
 
 const count = (items: { leak: Leak }[]) => items.reduce((n, i) => n + i.leak.count, 0)
 
@@ -91,6 +100,7 @@ export function summarize(
 ): Summary {
   const leaks: LeakItem[] = []
   const retried: LeakItem[] = []
+  const workerEnd: LeakItem[] = []
   const suppressed: SuppressedItem[] = []
   const churn: ChurnItem[] = []
   const stats: ConnectionStats[] = []
@@ -142,6 +152,15 @@ export function summarize(
       }
       if (f.fileResult) take(f.fileResult, place, undefined, true)
     }
+    if (report.workerEnd) {
+      const place = { project, testFile: '', test: '', root: report.root }
+      for (const leak of report.workerEnd.leaks)
+        workerEnd.push({ ...place, leak, entry: { ...entryFor('', '', leak, project), test: '' } })
+      for (const s of report.workerEnd.suppressed) {
+        const entry = { ...entryFor('', '', s.leak, project), test: '' }
+        suppressed.push({ ...place, leak: s.leak, entry, by: s.by, reason: s.reason })
+      }
+    }
   }
 
   const order = (a: LeakItem, b: LeakItem) =>
@@ -178,45 +197,15 @@ export function summarize(
     ).size,
     leaks,
     retried,
+    workerEnd,
     leaksByKind,
     suppressed,
     suppressedByReason: [...reasons.values()],
     baseline: baseline?.source,
     stale: baseline?.stale(),
     churn,
-    connections: sumStats(stats),
+    connections: Stats.combine(stats),
   }
-}
-
-/**
- * Sums connection figures. Requests per connection is recomputed: all requests over the connections that
- * carried a first request (derived per scope from requests / requestsPerConnection); peak is the largest.
- */
-export function sumStats(all: ConnectionStats[]): ConnectionStats {
-  let carrying = 0
-  let carried = 0
-  const byOrigin: Record<string, number> = {}
-  const total: ConnectionStats = {
-    socketsOpened: 0,
-    requests: 0,
-    requestsPerConnection: 0,
-    tlsHandshakes: 0,
-    peakOpenConnections: 0,
-    connectionsByOrigin: byOrigin,
-  }
-  for (const s of all) {
-    total.socketsOpened += s.socketsOpened
-    total.requests += s.requests
-    total.tlsHandshakes += s.tlsHandshakes
-    total.peakOpenConnections = Math.max(total.peakOpenConnections, s.peakOpenConnections)
-    // Requests that rode on a connection opened in another scope count too: that is reuse.
-    if (s.requestsPerConnection > 0) carrying += Math.round(s.requests / s.requestsPerConnection)
-    carried += s.requests
-    for (const [origin, n] of Object.entries(s.connectionsByOrigin))
-      byOrigin[origin] = (byOrigin[origin] ?? 0) + n
-  }
-  total.requestsPerConnection = carrying === 0 ? 0 : Math.round((carried / carrying) * 100) / 100
-  return total
 }
 
 /** A frame's file as the CI checkout names it: relative to `base` (the workspace), resolved from the report root. */
@@ -228,9 +217,11 @@ export function checkoutPath(file: string, root: string, base: string): string {
 
 /**
  * `test/a.test.ts › downloads the archive`, `test/a.test.ts (file level)`, with the project first when
- * the run has several (`[api] test/a.test.ts › …`) and the attempt of a retried test last.
+ * the run has several (`[api] test/a.test.ts › …`) and the attempt of a retried test last; no test file
+ * for what modules shared by a worker's files made (`workerEnd`).
  */
 export function where(item: { project?: string; testFile: string; test: string; attempt?: number }): string {
+  if (item.testFile === '') return `${item.project ? `[${item.project}] ` : ''}${SHARED_MODULES}`
   const file = item.project ? `[${item.project}] ${item.testFile}` : item.testFile
   const at = item.attempt ? ` (attempt ${item.attempt})` : ''
   return item.test === '' ? `${file} (file level)` : `${file} › ${item.test}${at}`
