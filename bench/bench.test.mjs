@@ -74,6 +74,30 @@ test(
         assert.ok(p.p25 <= p.median && p.median <= p.p75, `${runner}: paired quantiles in order`)
       }
 
+      // The real-shaped suite: plain and netsan under Vitest, Jest and Jest with projects.
+      assert.ok(bench.apps, 'real-shaped suite present')
+      assert.equal(bench.apps.suite.tests, bench.apps.suite.files * bench.apps.suite.testsPerFile)
+      for (const runner of ['vitest', 'jest', 'jest-projects']) {
+        const r = bench.apps.runners[runner]
+        assert.ok(r, `real-shaped ${runner} results present`)
+        for (const mode of ['plain', 'netsan']) {
+          const m = r.modes[mode]
+          assert.equal(
+            m.runsMs.length,
+            bench.suite.rounds,
+            `real-shaped ${runner} ${mode}: one time per round`,
+          )
+          finite(m.medianMs, `real-shaped ${runner} ${mode} median`)
+          assert.equal(
+            m.testsPassed,
+            bench.apps.suite.tests,
+            `real-shaped ${runner} ${mode}: every test passed`,
+          )
+        }
+        finite(r.ratios.netsanPlain, `real-shaped ${runner} netsan/plain`)
+        assert.equal(r.pairedNetsanPlain.rounds.length, bench.suite.rounds)
+      }
+
       assert.ok(bench.micro, 'micro results present')
       assert.ok(bench.micro.requests.length > 0)
       for (const row of bench.micro.requests) {

@@ -1,10 +1,12 @@
-// npm run bench: netsan's overhead on a generated HTTP-heavy suite, under Vitest and Jest, in three
-// modes — plain (no netsan), netsan, and the runner's own leak option — then the micro-benchmark
-// (bench/micro.ts), the startup cost (bench/startup.ts) and the memory check (bench/memory.ts).
-// Prints medians and ratios and writes everything to a JSON file in bench/results/. Nothing here
-// asserts a timing.
+// npm run bench: netsan's overhead on two generated HTTP-heavy suites, under Vitest and Jest: the
+// loopback suite (bench/suite.ts) in three modes — plain (no netsan), netsan, and the runner's own
+// leak option — and the real-shaped suite (bench/apps.ts) plain and with netsan, under Vitest, Jest
+// and Jest with `projects`; then the micro-benchmark (bench/micro.ts), the startup cost
+// (bench/startup.ts) and the memory check (bench/memory.ts). Prints medians and ratios and writes
+// everything to a JSON file in bench/results/. Nothing here asserts a timing.
 //
 // Usage: node bench/run.ts [--quick] [--rounds n] [--warmup n] [--files n] [--tests n]
+//          [--apps-files n] [--apps-tests n] [--suite loopback|apps]
 //          [--only vitest|jest] [--out file] [--dir dir] [--keep] [--timeout ms]
 //          [--no-micro (also skips startup)] [--no-memory] [--readme]
 //          [--handles (each test also creates and closes timers and a file; two more modes: netsan with
@@ -23,6 +25,7 @@ import {
 import os from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { APP_KINDS, APPS_RUNNERS, type AppsRunner, appsArgs, appsRequests, generateApps } from './apps.ts'
 import type { HandlesResult } from './handles.ts'
 import {
   BENCH_DIR,
@@ -73,13 +76,13 @@ export interface ModeResult {
 
 export interface RunnerResult {
   version: string
-  /** `handles` and `why` only in a `--handles` run. */
-  modes: Partial<Record<Mode, ModeResult>> & Record<'plain' | 'netsan' | 'option', ModeResult>
-  ratios: { netsanPlain: number; optionPlain: number; handlesPlain?: number; whyPlain?: number }
+  /** `handles` and `why` only in a `--handles` run; the real-shaped suite has no `option`. */
+  modes: Partial<Record<Mode, ModeResult>> & Record<'plain' | 'netsan', ModeResult>
+  ratios: { netsanPlain: number; optionPlain?: number; handlesPlain?: number; whyPlain?: number }
   /** Each round's handles/plain ratio, as pairedNetsanPlain (a `--handles` run). */
   pairedHandlesPlain?: { median: number; p25: number; p75: number; rounds: number[] }
   /** The same ratios of median CPU time (supplementary; wall time is the budget). */
-  cpuRatios?: { netsanPlain: number; optionPlain: number }
+  cpuRatios?: { netsanPlain: number; optionPlain?: number }
   /**
    * Each round's netsan/plain wall-time ratio (the two runs are next to each other), as median and
    * middle half: the spread says how far one run's ratio can be trusted on this machine.
@@ -106,6 +109,11 @@ export interface BenchResult {
     order: string
   }
   runners: Partial<Record<RunnerName, RunnerResult>>
+  /** The real-shaped suite (bench/apps.ts), plain and netsan; absent with `--suite loopback`. */
+  apps?: {
+    suite: { files: number; testsPerFile: number; tests: number; requests: number; kinds: readonly string[] }
+    runners: Partial<Record<AppsRunner, RunnerResult>>
+  }
   micro: MicroResult | null
   /** bench/handles.ts, in a `--handles` run. */
   handles?: HandlesResult | null
@@ -132,6 +140,9 @@ const { values: argv } = parseArgs({
     'no-memory': { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
     handles: { type: 'boolean', default: false },
+    suite: { type: 'string' },
+    'apps-files': { type: 'string' },
+    'apps-tests': { type: 'string' },
   },
 })
 const handles = argv.handles === true
@@ -144,6 +155,16 @@ const size = {
   rounds: intFlag(argv.rounds, 'rounds', quick ? 1 : 6),
   warmup: argv.warmup === '0' ? 0 : intFlag(argv.warmup, 'warmup', quick ? 0 : 1),
 }
+const appsSize = {
+  files: intFlag(argv['apps-files'], 'apps-files', quick ? 4 : 32),
+  tests: intFlag(argv['apps-tests'], 'apps-tests', quick ? 3 : 6),
+}
+if (argv.suite !== undefined && argv.suite !== 'loopback' && argv.suite !== 'apps') {
+  console.error(`--suite: expected loopback or apps, got "${argv.suite}"`)
+  process.exit(2)
+}
+const withLoopback = argv.suite !== 'apps'
+const withApps = argv.suite !== 'loopback' && !handles
 const timeoutMs = intFlag(argv.timeout, 'timeout', 180_000)
 const runners: RunnerName[] =
   argv.only === undefined
@@ -172,6 +193,10 @@ function cleanup(): void {
   if (!argv.keep && !argv.dir) rmSync(dir, { recursive: true, force: true })
 }
 const projects = generateSuite(dir, { files: size.files, tests: size.tests, handles })
+const appsProjects = generateApps(dir, appsSize)
+const appsRunners: AppsRunner[] = APPS_RUNNERS.filter((r) =>
+  runners.includes(r === 'vitest' ? 'vitest' : 'jest'),
+)
 mkdirSync(reports, { recursive: true })
 
 // The runners must see neither a user's NETSAN override nor colors in the output we parse.
@@ -205,9 +230,9 @@ interface OneRun {
 }
 
 /** Why a run does not count (undefined when it is valid). */
-function invalid(mode: Mode, result: RunResult, passed: number): string | undefined {
+function invalid(mode: Mode, result: RunResult, passed: number, expected: number): string | undefined {
   if (result.timedOut) return `timed out after ${timeoutMs} ms`
-  if (passed !== expectedTests) return `${passed} of ${expectedTests} tests passed`
+  if (passed !== expected) return `${passed} of ${expected} tests passed`
   // The runner's own leak option may fail the run on what it reports; every other mode must pass.
   if (mode !== 'option' && result.code !== 0) return 'the run failed'
   return undefined
@@ -215,20 +240,31 @@ function invalid(mode: Mode, result: RunResult, passed: number): string | undefi
 
 let retries = 0
 
+/** One runner on one suite: where it runs, how many tests must pass, its command line per mode. */
+interface Target {
+  /** `vitest`, `jest`, `apps-vitest`, `apps-jest`, `apps-jest-projects`: also names its report files. */
+  key: string
+  runner: RunnerName
+  cwd: string
+  expected: number
+  modes: readonly Mode[]
+  command(mode: Mode, out: string): { bin: string; args: string[] }
+}
+
 /** Runs one mode once; an invalid run is retried once (counted in `retries`), a second failure stops the bench. */
-async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<OneRun> {
+async function runOnce(target: Target, mode: Mode, label: string): Promise<OneRun> {
   for (let attempt = 1; ; attempt++) {
-    const out = join(reports, `${runner}-${mode}-${label}.json`)
+    const out = join(reports, `${target.key}-${mode}-${label}.json`)
     rmSync(out, { force: true })
-    const { bin, args } = runnerArgs(runner, mode, out)
-    const cpuFile = join(reports, `${runner}-${mode}-${label}.cpu`)
+    const { bin, args } = target.command(mode, out)
+    const cpuFile = join(reports, `${target.key}-${mode}-${label}.cpu`)
     rmSync(cpuFile, { force: true })
     // /usr/bin/time adds the CPU time of the runner and the workers it waited for (supplementary).
     const [command, commandArgs] = TIME
       ? [TIME, ['-f', '%U %S', '-o', cpuFile, process.execPath, bin, ...args]]
       : [process.execPath, [bin, ...args]]
     const env = { ...childEnv, ...modeEnv(mode, dir) }
-    const result = await run(command, commandArgs, { cwd: projects[runner], timeoutMs, env })
+    const result = await run(command, commandArgs, { cwd: target.cwd, timeoutMs, env })
     let cpuMs: number | undefined
     try {
       const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
@@ -238,11 +274,16 @@ async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<O
     try {
       passed = JSON.parse(readFileSync(out, 'utf8')).numPassedTests
     } catch {}
-    const why = invalid(mode, result, passed)
+    const why = invalid(mode, result, passed, target.expected)
     if (why === undefined) {
-      return { result, passed, cpuMs, reported: mode === 'option' ? reportedByOption(runner, result) : 0 }
+      return {
+        result,
+        passed,
+        cpuMs,
+        reported: mode === 'option' ? reportedByOption(target.runner, result) : 0,
+      }
     }
-    console.error(`\n${runner} ${mode} (${label}): ${why}; exit ${result.code ?? result.signal}`)
+    console.error(`\n${target.key} ${mode} (${label}): ${why}; exit ${result.code ?? result.signal}`)
     console.error(tail(result.stdout, 20))
     console.error(tail(result.stderr, 60))
     if (attempt === 2) {
@@ -255,18 +296,48 @@ async function runOnce(runner: RunnerName, mode: Mode, label: string): Promise<O
   }
 }
 
-const runs: Record<RunnerName, Record<Mode, OneRun[]>> = {
-  vitest: { plain: [], netsan: [], option: [], handles: [], why: [] },
-  jest: { plain: [], netsan: [], option: [], handles: [], why: [] },
+const targets: Target[] = []
+if (withLoopback) {
+  for (const runner of runners) {
+    targets.push({
+      key: runner,
+      runner,
+      cwd: projects[runner],
+      expected: expectedTests,
+      modes,
+      command: (mode, out) => runnerArgs(runner, mode, out),
+    })
+  }
 }
+if (withApps) {
+  for (const runner of appsRunners) {
+    targets.push({
+      key: `apps-${runner}`,
+      runner: runner === 'vitest' ? 'vitest' : 'jest',
+      cwd: appsProjects[runner],
+      expected: appsSize.files * appsSize.tests,
+      modes: ['plain', 'netsan'],
+      command: (mode, out) => appsArgs(runner, mode === 'netsan' ? 'netsan' : 'plain', out, ROOT),
+    })
+  }
+}
+const runs = new Map<Target, Partial<Record<Mode, OneRun[]>>>(targets.map((t) => [t, {}]))
 
 log(
-  `netsan bench${quick ? ' (quick)' : ''}: ${size.files} files × ${size.tests} tests × ${REQUESTS_PER_TEST} requests, ` +
-    `${size.warmup} warm-up + ${size.rounds} rounds, ${runners.join(' and ')}, Node ${process.version}, ${os.cpus().length} CPUs`,
+  `netsan bench${quick ? ' (quick)' : ''}: ${size.warmup} warm-up + ${size.rounds} rounds, ${runners.join(' and ')}, Node ${process.version}, ${os.cpus().length} CPUs`,
 )
-log(`suite in ${dir}`)
+if (withLoopback)
+  log(
+    `  loopback suite: ${size.files} files × ${size.tests} tests × ${REQUESTS_PER_TEST} requests (one server per file)`,
+  )
+if (withApps)
+  log(
+    `  real-shaped suite: ${appsSize.files} files × ${appsSize.tests} tests, ${appsRequests(appsSize)} requests (${APP_KINDS.join(', ')}; ${appsRunners.join(', ')})`,
+  )
+log(`suites in ${dir}`)
 /** Plain and netsan swap places every round, so that a drift of the machine favours neither. */
-function roundOrder(r: number): readonly Mode[] {
+function roundOrder(r: number, target: Target): readonly Mode[] {
+  if (!target.modes.includes('option')) return r % 2 === 0 ? ['plain', 'netsan'] : ['netsan', 'plain']
   const order: Mode[] = r % 2 === 0 ? ['plain', 'netsan', 'option'] : ['netsan', 'plain', 'option']
   if (!handles) return order
   // With the handle modes, plain and netsan with handle kinds sit next to each other, swapping too.
@@ -279,21 +350,22 @@ for (let r = 0; r < totalRounds; r++) {
   const warm = r < size.warmup
   const label = warm ? `warmup${r + 1}` : `round${r - size.warmup + 1}`
   const cells: string[] = []
-  for (const runner of runners) {
-    for (const mode of roundOrder(r)) {
-      const one = await runOnce(runner, mode, label)
-      if (!warm) runs[runner][mode].push(one)
-      cells.push(`${runner} ${mode} ${(one.result.ms / 1000).toFixed(2)}s`)
+  for (const target of targets) {
+    for (const mode of roundOrder(r, target)) {
+      const one = await runOnce(target, mode, label)
+      if (!warm) (runs.get(target)![mode] ??= []).push(one)
+      cells.push(`${target.key} ${mode} ${(one.result.ms / 1000).toFixed(2)}s`)
     }
   }
   log(`  ${label.padEnd(8)} ${cells.join('  ')}`)
 }
 
-const results: Partial<Record<RunnerName, RunnerResult>> = {}
-for (const runner of runners) {
+/** Medians, ratios and the round-by-round ratios of one target's runs. */
+function summarize(target: Target, runner: string): RunnerResult {
+  const byRuns = runs.get(target)!
   const byMode = {} as Record<Mode, ModeResult>
-  for (const mode of modes) {
-    const list = runs[runner][mode]
+  for (const mode of target.modes) {
+    const list = byRuns[mode] ?? []
     const ms = list.map((o) => round(o.result.ms, 1))
     const cpu = list.map((o) => o.cpuMs).filter((v) => v !== undefined)
     byMode[mode] = {
@@ -304,11 +376,11 @@ for (const runner of runners) {
       exitCodes: list.map((o) => o.result.code),
       ...(cpu.length === list.length && { cpuMedianMs: round(median(cpu), 0) }),
       testsPassed: Math.min(...list.map((o) => o.passed)),
-      ...(mode === 'option' && { flag: OPTION_FLAG[runner], reported: list.at(-1)!.reported }),
+      ...(mode === 'option' && { flag: OPTION_FLAG[target.runner], reported: list.at(-1)!.reported }),
     }
   }
   const pairedWith = (mode: Mode) => {
-    const paired = runs[runner][mode].map((o, i) => o.result.ms / runs[runner].plain[i]!.result.ms)
+    const paired = byRuns[mode]!.map((o, i) => o.result.ms / byRuns.plain![i]!.result.ms)
     return {
       median: round(median(paired), 3),
       p25: round(quantile(paired, 0.25), 3),
@@ -317,23 +389,33 @@ for (const runner of runners) {
     }
   }
   const toPlain = (mode: Mode) => round(byMode[mode].medianMs / byMode.plain.medianMs, 3)
-  results[runner] = {
+  const cpuToPlain = (mode: Mode) => round(byMode[mode].cpuMedianMs! / byMode.plain.cpuMedianMs!, 3)
+  const option = target.modes.includes('option')
+  return {
     version: versionOf(runner),
     modes: byMode,
     pairedNetsanPlain: pairedWith('netsan'),
-    ...(handles && { pairedHandlesPlain: pairedWith('handles') }),
+    ...(handles && option && { pairedHandlesPlain: pairedWith('handles') }),
     ratios: {
       netsanPlain: toPlain('netsan'),
-      optionPlain: toPlain('option'),
-      ...(handles && { handlesPlain: toPlain('handles'), whyPlain: toPlain('why') }),
+      ...(option && { optionPlain: toPlain('option') }),
+      ...(handles && option && { handlesPlain: toPlain('handles'), whyPlain: toPlain('why') }),
     },
     ...(byMode.plain.cpuMedianMs !== undefined && {
       cpuRatios: {
-        netsanPlain: round(byMode.netsan.cpuMedianMs! / byMode.plain.cpuMedianMs, 3),
-        optionPlain: round(byMode.option.cpuMedianMs! / byMode.plain.cpuMedianMs, 3),
+        netsanPlain: cpuToPlain('netsan'),
+        ...(option && { optionPlain: cpuToPlain('option') }),
       },
     }),
   }
+}
+
+const results: Partial<Record<RunnerName, RunnerResult>> = {}
+const appsResults: Partial<Record<AppsRunner, RunnerResult>> = {}
+for (const target of targets) {
+  if (target.key.startsWith('apps-'))
+    appsResults[target.key.slice(5) as AppsRunner] = summarize(target, target.runner)
+  else results[target.runner] = summarize(target, target.runner)
 }
 
 /** Runs micro.ts / startup.ts / memory.ts in a child with a deadline; returns its JSON and prints its output. */
@@ -392,9 +474,21 @@ const bench: BenchResult = {
     warmup: size.warmup,
     rounds: size.rounds,
     order:
-      'per round: vitest plain, netsan, option; jest plain, netsan, option (plain and netsan swap places every other round)',
+      'per round: vitest plain, netsan, option; jest plain, netsan, option; then the real-shaped suite: vitest, jest, jest with projects, plain and netsan (plain and netsan swap places every other round)',
   },
   runners: results,
+  ...(withApps && {
+    apps: {
+      suite: {
+        files: appsSize.files,
+        testsPerFile: appsSize.tests,
+        tests: appsSize.files * appsSize.tests,
+        requests: appsRequests(appsSize),
+        kinds: APP_KINDS,
+      },
+      runners: appsResults,
+    },
+  }),
   micro,
   ...(handles && { handles: handleMicro }),
   startup,
@@ -404,38 +498,43 @@ const bench: BenchResult = {
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const loopbackRunners = withLoopback ? runners : []
 const head = ['runner', 'plain', 'netsan', 'own option', 'netsan/plain', 'option/plain']
-const rows = runners.map((runner) => {
+const rows = loopbackRunners.map((runner) => {
   const r = results[runner]!
+  const o = r.modes.option!
   return [
     `${runner} ${r.version}`,
     s(r.modes.plain.medianMs),
     s(r.modes.netsan.medianMs),
-    `${s(r.modes.option.medianMs)} (${r.modes.option.flag})`,
+    `${s(o.medianMs)} (${o.flag})`,
     r.ratios.netsanPlain.toFixed(3),
-    r.ratios.optionPlain.toFixed(3),
+    r.ratios.optionPlain!.toFixed(3),
   ]
 })
-log(
-  `\nmedian wall time of ${size.rounds} run(s) per mode, ${expectedTests} tests, ${expectedTests * REQUESTS_PER_TEST} requests:`,
-)
-log(table(head, rows))
-const pairedLines = runners.map((runner) => {
-  const p = results[runner]!.pairedNetsanPlain
-  return `${runner}: netsan/plain round by round, median ${p.median.toFixed(3)}, middle half ${p.p25.toFixed(3)}–${p.p75.toFixed(3)} (${p.rounds.length} rounds)`
-})
+if (withLoopback) {
+  log(
+    `\nloopback suite: median wall time of ${size.rounds} run(s) per mode, ${expectedTests} tests, ${expectedTests * REQUESTS_PER_TEST} requests:`,
+  )
+  log(table(head, rows))
+}
+const pairedLine = (name: string, r: RunnerResult) => {
+  const p = r.pairedNetsanPlain
+  return `${name}: netsan/plain round by round, median ${p.median.toFixed(3)}, middle half ${p.p25.toFixed(3)}–${p.p75.toFixed(3)} (${p.rounds.length} rounds: ${p.rounds.map((v) => v.toFixed(2)).join(' ')})`
+}
+const pairedLines = loopbackRunners.map((runner) => pairedLine(runner, results[runner]!))
 for (const line of pairedLines) log(`  ${line}`)
-const cpuLines = runners.flatMap((runner) => {
+const cpuLines = loopbackRunners.flatMap((runner) => {
   const r = results[runner]!
   if (!r.cpuRatios) return []
   const m = r.modes
   return [
-    `${runner}: CPU time (runner + workers, median) plain ${s(m.plain.cpuMedianMs!)}, netsan ${s(m.netsan.cpuMedianMs!)}, option ${s(m.option.cpuMedianMs!)}; netsan/plain ${r.cpuRatios.netsanPlain.toFixed(3)}, option/plain ${r.cpuRatios.optionPlain.toFixed(3)}`,
+    `${runner}: CPU time (runner + workers, median) plain ${s(m.plain.cpuMedianMs!)}, netsan ${s(m.netsan.cpuMedianMs!)}, option ${s(m.option!.cpuMedianMs!)}; netsan/plain ${r.cpuRatios.netsanPlain.toFixed(3)}, option/plain ${r.cpuRatios.optionPlain!.toFixed(3)}`,
   ]
 })
 for (const line of cpuLines) log(`  ${line}`)
 const handleLines = handles
-  ? runners.map((runner) => {
+  ? loopbackRunners.map((runner) => {
       const r = results[runner]!
       const m = r.modes
       const p = r.pairedHandlesPlain!
@@ -443,10 +542,36 @@ const handleLines = handles
     })
   : []
 for (const line of handleLines) log(`  ${line}`)
-for (const runner of runners) {
-  const o = results[runner]!.modes.option
+for (const runner of loopbackRunners) {
+  const o = results[runner]!.modes.option!
   if (o.reported)
     log(`  ${runner} ${o.flag} reported ${o.reported} (false positives: the suite leaks nothing)`)
+}
+
+const appsHead = ['runner', 'plain', 'netsan', 'netsan/plain', 'CPU netsan/plain']
+const appsRows = withApps
+  ? appsRunners.map((runner) => {
+      const r = appsResults[runner]!
+      const name =
+        runner === 'jest-projects'
+          ? `jest ${r.version} (${APP_KINDS.length} projects)`
+          : `${runner} ${r.version}`
+      return [
+        name,
+        s(r.modes.plain.medianMs),
+        s(r.modes.netsan.medianMs),
+        r.ratios.netsanPlain.toFixed(3),
+        r.cpuRatios ? r.cpuRatios.netsanPlain.toFixed(3) : '-',
+      ]
+    })
+  : []
+const appsPairedLines = withApps ? appsRunners.map((runner) => pairedLine(runner, appsResults[runner]!)) : []
+if (withApps) {
+  log(
+    `\nreal-shaped suite: median wall time of ${size.rounds} run(s) per mode, ${appsSize.files * appsSize.tests} tests, ${appsRequests(appsSize)} requests, a server per test or per request:`,
+  )
+  log(table(appsHead, appsRows))
+  for (const line of appsPairedLines) log(`  ${line}`)
 }
 
 const resultsDir = join(BENCH_DIR, 'results')
@@ -478,13 +603,28 @@ if (argv.readme) {
 function resultsMarkdown(b: BenchResult): string {
   const lines = [
     `Run of ${b.date.slice(0, 16).replace('T', ' ')} UTC, Node ${b.node}, ${b.platform}, ${b.cpus.count} × ${b.cpus.model}; command: \`${b.command}\`${b.revision ? ` at ${b.revision.commit}${b.revision.packagesDirty ? ' (packages/ with uncommitted changes, built as they were)' : ''}` : ''}.`,
-    `Suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds of plain / netsan / own option (plain and netsan swap places every other round); median wall time per mode (spawn to exit).`,
-    '',
-    markdownTable(head, rows),
-    '',
-    ...pairedLines.map((line) => `- ${line}`),
-    ...cpuLines.map((line) => `- ${line} (supplementary)`),
   ]
+  if (withLoopback) {
+    lines.push(
+      `Loopback suite: ${b.suite.files} files × ${b.suite.testsPerFile} tests × ${b.suite.requestsPerTest} loopback requests; ${b.suite.warmup} warm-up round, then ${b.suite.rounds} rounds of plain / netsan / own option (plain and netsan swap places every other round); median wall time per mode (spawn to exit).`,
+      '',
+      markdownTable(head, rows),
+      '',
+      ...pairedLines.map((line) => `- ${line}`),
+      ...cpuLines.map((line) => `- ${line} (supplementary)`),
+    )
+  }
+  if (b.apps) {
+    const a = b.apps.suite
+    lines.push(
+      '',
+      `Real-shaped suite (\`bench/apps.ts\`): ${a.files} files × ${a.testsPerFile} tests, ${a.requests} requests (${a.kinds.join(', ')}: a server per request or per test, a forward proxy, hono-style handlers, some \`test.concurrent\`); the same rounds, plain and netsan.`,
+      '',
+      markdownTable(appsHead, appsRows),
+      '',
+      ...appsPairedLines.map((line) => `- ${line}`),
+    )
+  }
   const m = b.micro
   if (m) {
     lines.push(

@@ -27,20 +27,45 @@ export class Site {
   }
 
   /**
-   * Names of the constructors running where this site was captured, innermost first, up to the first
-   * user frame: a pool created inside another pool's constructor (undici's ProxyAgent makes an Agent
-   * and a Pool) shows the outer class here.
+   * The innermost constructor running where this site was captured whose name `matches`, above the
+   * first user frame: a pool created inside another pool's constructor (undici's ProxyAgent makes an
+   * Agent and a Pool) finds the outer class here. Only the frames up to that constructor are
+   * classified (reading a frame's file costs; a pool undici makes per origin has ≈ 40 frames and
+   * usually no such constructor).
    */
-  constructors(): string[] {
-    const names: string[] = []
-    const files = this.files()
+  constructorMatching(matches: (name: string) => boolean): string | undefined {
     const sites = this.sites()
-    for (let i = 0; i < sites.length && files[i]?.kind !== 'user'; i++) {
+    for (let i = 0; i < sites.length; i++) {
+      let name: string | undefined
       try {
-        if (sites[i]!.isConstructor()) names.push(sites[i]!.getFunctionName() ?? '')
+        if (sites[i]!.isConstructor()) name = sites[i]!.getFunctionName() ?? ''
       } catch {}
+      if (name === undefined || !matches(name)) continue
+      for (let j = 0; j <= i; j++) if (this.kindAt(j) === 'user') return undefined
+      return name
     }
-    return names
+    return undefined
+  }
+
+  /**
+   * The first frame, innermost first, that `accepts`; only the frames up to it are read (most callers
+   * want the first frame that is not Node's or netsan's, a few frames down a 48-frame stack).
+   */
+  findFile(accepts: (frame: RawFrame) => boolean): RawFrame | undefined {
+    if (this.raw) return this.raw.find(accepts)
+    for (const cs of this.sites()) {
+      const file = fileOf(cs)
+      const frame = { file, kind: classify(file) }
+      if (accepts(frame)) return frame
+    }
+    return undefined
+  }
+
+  /** The kind of one frame, without classifying the others. */
+  private kindAt(i: number): ParsedFrame['kind'] | undefined {
+    if (this.raw) return this.raw[i]?.kind
+    const cs = this.sites()[i]
+    return cs && classify(fileOf(cs))
   }
 
   /** The frames as reported: mapped by the runner's formatter, with V8's function names. */
@@ -194,7 +219,7 @@ export function parseStack(stack: string): ParsedFrame[] {
 
 /** The first frame that is neither Node's nor netsan's: who really created the resource. */
 export function directCreator(site: Site): RawFrame | undefined {
-  return site.files().find((f) => f.kind !== 'internal')
+  return site.findFile((f) => f.kind !== 'internal')
 }
 
 /**
@@ -224,7 +249,7 @@ export function isTestFile(file: string): boolean {
 
 /** Application code made it when its first user frame is not in a test file (the `bodies: 'app'` rule). */
 export function createdByAppCode(site: Site): boolean {
-  const first = site.files().find((f) => f.kind === 'user')
+  const first = site.findFile((f) => f.kind === 'user')
   return first !== undefined && !isTestFile(first.file)
 }
 

@@ -446,3 +446,36 @@ describe('shared pools', () => {
     }
   })
 })
+
+describe('a test that makes many requests', () => {
+  test('lets go of the finished ones as it goes, and still reports the unread bodies at their lines', async () => {
+    const scope = track({ root: ROOT, bodies: 'all' })
+    const unreadFetch = await fetch(`${srv.url}/small?bytes=64`) // MARK:many-unread-fetch
+    const unreadRequest = await request(`${srv.url}/small?bytes=64`) // MARK:many-unread-request
+    for (let i = 0; i < 150; i++) {
+      await (await fetch(`${srv.url}/small?bytes=64`)).arrayBuffer()
+      await (await request(`${srv.url}/small?bytes=64`)).body.text()
+    }
+    // 302 requests made: those finished were let go on the way, the two unread bodies were kept.
+    assert.ok(scope.size() < 150, `the scope holds ${scope.size()} resources`)
+    const leaks = await scope.end()
+    assert.equal(leaks.length, 2, JSON.stringify(leaks, null, 2))
+    for (const leak of leaks) {
+      assert.equal(leak.kind, 'body')
+      assert.match(leak.description, /→ 200, .*never read/)
+    }
+    const at = (marker: string) =>
+      leaks.filter((leak) => {
+        try {
+          assertCreatedAt(leak, import.meta.url, marker)
+          return true
+        } catch {
+          return false
+        }
+      }).length
+    assert.equal(at('MARK:many-unread-fetch'), 1)
+    assert.equal(at('MARK:many-unread-request'), 1)
+    assert.equal(unreadFetch.status, 200)
+    assert.equal(unreadRequest.statusCode, 200)
+  })
+})

@@ -13,6 +13,7 @@ import {
   resolveOptions,
 } from '../src/index.ts'
 import { isTestFile, parseStack } from '../src/stack.ts'
+import { headerValue } from '../src/trackers/undici-bodies.ts'
 
 describe('redactUrl', () => {
   test('hides userinfo and sensitive query values', () => {
@@ -257,5 +258,22 @@ describe('installation', () => {
     assert.deepEqual(before, [])
     assert.deepEqual(imported, [])
     assert.deepEqual(after, [])
+  })
+})
+
+describe('headerValue', () => {
+  test('finds a header in undici raw headers (Buffers or strings, any case) and in an object', () => {
+    const raw = [
+      Buffer.from('Content-Type'),
+      Buffer.from('text/plain'),
+      Buffer.from('Content-Length'),
+      Buffer.from('12'),
+    ]
+    assert.equal(headerValue(raw, 'content-length'), '12')
+    assert.equal(headerValue(['x', '1', 'CONTENT-LENGTH', '0'], 'content-length'), '0')
+    assert.equal(headerValue([Buffer.from('content-lengthx'), Buffer.from('3')], 'content-length'), undefined)
+    assert.equal(headerValue([null, '1', undefined, '2'], 'content-length'), undefined)
+    assert.equal(headerValue({ 'content-length': 7 }, 'content-length'), '7')
+    assert.equal(headerValue(undefined, 'content-length'), undefined)
   })
 })

@@ -139,9 +139,8 @@ function outerPool(
   const own = new Set<string>()
   for (let p = Object.getPrototypeOf(pool); p && p !== Object.prototype; p = Object.getPrototypeOf(p))
     own.add(p.constructor?.name)
-  for (const name of site.constructors()) {
-    if (!own.has(name) && lastOfClass.has(name)) return lastOfClass.get(name)
-  }
+  const outer = site.constructorMatching((name) => !own.has(name) && lastOfClass.has(name))
+  if (outer !== undefined) return lastOfClass.get(outer)
   const call = engine.calls.getStore()
   const dispatcher = call?.active ? call.dispatcher : undefined
   return dispatcher && dispatcher !== pool ? registry.pools.get(dispatcher) : undefined

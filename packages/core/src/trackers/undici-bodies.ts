@@ -73,7 +73,11 @@ export const UNFINISHED_BODY_FIX =
 export function headerValue(headers: unknown, name: string): string | undefined {
   if (Array.isArray(headers)) {
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1])
+      // Decoding each name (a Buffer) costs an allocation per header on every response: a name of
+      // another length (bytes or characters: header names are ASCII) cannot match.
+      const key = headers[i] as { length?: unknown } | null
+      if (key?.length !== name.length) continue
+      if (String(key).toLowerCase() === name) return String(headers[i + 1])
     }
     return undefined
   }
