@@ -177,7 +177,7 @@ describe('a bad option under Jest: printed once, first, with its key, value and 
   function assertOnceFirst(run: JestRun, message: string): void {
     assert.equal(run.code, 1, run.output)
     assert.equal(count(run.output, message), 1, run.output)
-    assert.equal(run.output.indexOf('netsan'), run.output.indexOf(message), run.output)
+    assert.equal(run.output.indexOf('netsan:'), run.output.indexOf(message), run.output)
     assert.ok(run.output.indexOf(message) < run.output.indexOf('FAIL'), run.output)
     for (const file of ['leaks.test.js', 'more.test.js']) {
       const result = fileResult(run, file)
