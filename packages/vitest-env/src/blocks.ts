@@ -15,7 +15,17 @@ import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
 
 /** How Vitest reads an `aroundAll` hook's timeout (a global symbol in Vitest 4.1 and 5). */
-const AROUND_TIMEOUT = Symbol.for('VITEST_AROUND_TIMEOUT')
+export const AROUND_TIMEOUT = Symbol.for('VITEST_AROUND_TIMEOUT')
+
+/**
+ * Vitest's hook timeout (its default when the config has none), and the timeout of a hook of netsan's
+ * that settles after the user's hooks: Vitest's plus netsan's settle wait (0: none).
+ */
+export function hookTimeouts(configured: number | undefined, settleMs: number) {
+  const hookTimeout = configured ?? 10_000
+  const timeout = hookTimeout > 0 && Number.isFinite(hookTimeout) ? hookTimeout + settleMs : 0
+  return { hookTimeout, timeout }
+}
 
 export interface SuiteTask {
   type: string
@@ -36,7 +46,7 @@ interface SuiteHooks {
 // `any`: Vitest types the suite as its own `Suite`, of which netsan reads a few fields (SuiteTask).
 export type GetSuiteHooks = (suite: any) => SuiteHooks | undefined
 
-type AroundAll = ((runSuite: () => Promise<void>) => Promise<void>) & { [AROUND_TIMEOUT]?: number }
+export type AroundAll = ((runSuite: () => Promise<void>) => Promise<void>) & { [AROUND_TIMEOUT]?: number }
 
 /** The describe blocks of one collected file that are netsan scopes, and their scopes while they run. */
 export class Blocks {

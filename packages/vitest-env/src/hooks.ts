@@ -10,7 +10,7 @@
  */
 import path from 'node:path'
 import type { Scope } from 'netsan'
-import { Blocks, type GetSuiteHooks, type SuiteTask } from './blocks.ts'
+import { Blocks, type GetSuiteHooks, hookTimeouts, type SuiteTask } from './blocks.ts'
 import { expectedFailureNote, failDespiteFails, restoreFails } from './fails.ts'
 import { testName } from './names.ts'
 import { reportOutcome } from './report.ts'
@@ -89,8 +89,7 @@ export async function registerHooks(
   }
 
   // The hooks' timeouts cover Vitest's own hook timeout plus netsan's settle wait (0: none).
-  const hookTimeout = worker?.config?.hookTimeout ?? 10_000
-  const timeout = hookTimeout > 0 && Number.isFinite(hookTimeout) ? hookTimeout + session.options.settleMs : 0
+  const { hookTimeout, timeout } = hookTimeouts(worker?.config?.hookTimeout, session.options.settleMs)
   const endFile = async () => {
     restoreFails()
     if (!fileScope || state.file?.scope !== fileScope) return

@@ -10,7 +10,7 @@
  * file is done. The environment's teardown remains the fallback for a runner that inherits nothing.
  */
 import path from 'node:path'
-import type { GetSuiteHooks } from './blocks.ts'
+import { AROUND_TIMEOUT, type AroundAll, type GetSuiteHooks, hookTimeouts } from './blocks.ts'
 import { bare, reportOutcome, warnOnce } from './report.ts'
 import { beginFile, endFileScope, syncWithWorker, vitestWorker, type WorkerState } from './state.ts'
 
@@ -27,9 +27,6 @@ export const NO_HOOKS = {
 export type Unhooked = keyof typeof NO_HOOKS
 
 const ADD_SETUP = `Add this line to the test config in vitest.config.ts:\n\n    setupFiles: ['${SETUP_ENTRY}'],\n`
-
-// How Vitest reads an `aroundAll` hook's timeout (a global symbol in Vitest 4.1 and 5), as in blocks.ts.
-const AROUND_TIMEOUT = Symbol.for('VITEST_AROUND_TIMEOUT')
 
 /**
  * Ends the file netsan's hooks did not check, and throws what the run must show: the file's leaks,
@@ -119,9 +116,7 @@ function checkAtItsEnd(
   if (suite.result?.state === 'fail') return
   const hooks = getSuiteHooks(suite)
   if (!hooks) return
-  const worker = vitestWorker(realm)
-  const hookTimeout = worker?.config?.hookTimeout ?? 10_000
-  const hook = async (runSuite: () => Promise<void>) => {
+  const hook: AroundAll = async (runSuite) => {
     // This file's scope: begun by the environment, or by the previous file's end (isolate: false).
     syncWithWorker(state, vitestWorker(realm))
     const open = state.file
@@ -137,8 +132,10 @@ function checkAtItsEnd(
       if (now?.config?.isolate === false && state.session.active) await beginFile(state, undefined)
     }
   }
-  ;(hook as { [AROUND_TIMEOUT]?: number })[AROUND_TIMEOUT] =
-    hookTimeout > 0 && Number.isFinite(hookTimeout) ? hookTimeout + state.session.options.settleMs : 0
+  hook[AROUND_TIMEOUT] = hookTimeouts(
+    vitestWorker(realm)?.config?.hookTimeout,
+    state.session.options.settleMs,
+  ).timeout
   // First: it wraps the file's own aroundAll hooks too, and ends the file after its last afterAll.
   ;(hooks.aroundAll ??= []).unshift(hook)
   // Checked there: the environment's teardown has nothing left to say about this file.
