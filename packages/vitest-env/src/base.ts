@@ -37,13 +37,35 @@ function loadBuiltins(): Promise<Builtins> {
 const ALLOWED = "'node', 'jsdom', 'happy-dom', 'edge-runtime' or a module path"
 
 /**
- * The environment netsan wraps: a built-in name ('node', 'jsdom', 'happy-dom', 'edge-runtime') or a
- * module. A base that cannot be used is a bad option: netsan's option error (`invalid`).
+ * Vitest's `node` environment as `setup()` uses it (outside the vm pools): it gives the global `console`
+ * node:console's `Console` and takes it back at teardown, as it has since it was copied from Jest's.
+ * Written here rather than imported: `vitest/runtime` costs each fresh worker ≈ 5 ms, one file in three of
+ * netsan's own setup time (bench/README.md). `test/base.test.ts` holds it to the installed Vitest's.
  */
-export async function loadBase(base: string, invalid: (message: string) => Error): Promise<Environment> {
+const { Console: NodeConsole } = process.getBuiltinModule('node:console')
+export const nodeSetup: Environment['setup'] = (global) => {
+  global.console.Console = NodeConsole
+  return {
+    teardown(g: any) {
+      delete g.console.Console
+    },
+  }
+}
+
+/**
+ * The environment netsan wraps: a built-in name ('node', 'jsdom', 'happy-dom', 'edge-runtime') or a
+ * module. A base that cannot be used is a bad option: netsan's option error (`invalid`). `forVm`: the
+ * caller needs `setupVM` (the vm pools), which only Vitest's own `node` environment has.
+ */
+export async function loadBase(
+  base: string,
+  invalid: (message: string) => Error,
+  forVm = false,
+): Promise<Environment> {
   if (base === 'netsan') {
     throw invalid(`netsan: invalid value for option "base": received "netsan"; allowed: ${ALLOWED}`)
   }
+  if (base === 'node' && !forVm) return { name: 'node', viteEnvironment: 'ssr', setup: nodeSetup }
   const env = (await loadBuiltins())[base]
   if (env) return env
   let mod: { default?: Environment }

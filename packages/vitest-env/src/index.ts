@@ -69,12 +69,13 @@ async function startSession(options: Record<string, any> | undefined): Promise<W
 }
 
 /** The base environment of the options, loaded; the session ends if it cannot be. */
-async function baseOf(state: WorkerState): Promise<Environment> {
+async function baseOf(state: WorkerState, forVm: boolean): Promise<Environment> {
   const { core, session } = state
   try {
     return await loadBase(
       session.options.base,
       (m) => new core.NetsanError(core.ErrorCodes.INVALID_OPTION, m),
+      forVm,
     )
   } catch (error) {
     session.dispose()
@@ -127,7 +128,7 @@ const environment: Environment = {
     let baseEnv: Environment
     try {
       state = await startSession(options)
-      baseEnv = await baseOf(state)
+      baseEnv = await baseOf(state, false)
     } catch (error) {
       return refuse(global, options, error)
     }
@@ -157,7 +158,7 @@ const environment: Environment = {
     let baseEnv: Environment
     try {
       state = await startSession(options)
-      baseEnv = await baseOf(state)
+      baseEnv = await baseOf(state, true)
     } catch (error) {
       // The vm pools run Vitest's runner in the tests' realm, out of reach: each file fails here, and the
       // message is printed once per run, first.
