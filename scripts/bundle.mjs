@@ -23,7 +23,10 @@ const comments = { legal: true, annotation: false, jsdoc: false }
 // What every fresh Vitest worker compiles (bench/README.md, "Loading"): ASCII source, so V8 keeps it as a
 // one-byte string (no UTF-8 decoding to two bytes), and no whitespace; names are kept (no mangling: wrapped
 // functions and error classes keep theirs), and the source map restores the original layout.
-const lean = { charset: 'ascii', minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } } }
+const lean = {
+  charset: 'ascii',
+  minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } },
+}
 // Only `node:*` is external, and nothing is imported dynamically, so no chunks: one file per entry.
 const external = [/^node:/]
 
