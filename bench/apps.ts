@@ -7,6 +7,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { runnerCommand } from './lib.ts'
 
 export interface AppsSize {
   files: number
@@ -478,23 +479,8 @@ export function generateApps(dir: string, size: AppsSize): Record<AppsRunner, st
 }
 
 /** The command line that runs `mode` ('plain' or 'netsan') of `runner` in its project; `out` receives Jest's or Vitest's JSON. */
-export function appsArgs(runner: AppsRunner, mode: 'plain' | 'netsan', out: string, root: string) {
-  if (runner === 'vitest') {
-    return {
-      bin: join(root, 'node_modules', 'vitest', 'vitest.mjs'),
-      args: [
-        'run',
-        '--config',
-        `vitest.${mode}.config.mjs`,
-        '--reporter=default',
-        '--reporter=json',
-        `--outputFile.json=${out}`,
-      ],
-    }
-  }
+export function appsArgs(runner: AppsRunner, mode: 'plain' | 'netsan', out: string) {
+  if (runner === 'vitest') return runnerCommand('vitest', `vitest.${mode}.config.mjs`, out)
   const config = runner === 'jest-projects' ? `jest.projects-${mode}.config.js` : `jest.${mode}.config.js`
-  return {
-    bin: join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
-    args: ['--config', config, '--ci', '--json', `--outputFile=${out}`],
-  }
+  return runnerCommand('jest', config, out)
 }

@@ -11,6 +11,30 @@ import { fileURLToPath } from 'node:url'
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 export const ROOT = resolve(BENCH_DIR, '..')
 
+/** The command line that runs a generated project's `config` with the repo's runner; `out` receives its JSON report. */
+export function runnerCommand(
+  runner: 'vitest' | 'jest',
+  config: string,
+  out: string,
+): { bin: string; args: string[] } {
+  return runner === 'vitest'
+    ? {
+        bin: resolve(ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
+        args: [
+          'run',
+          '--config',
+          config,
+          '--reporter=default',
+          '--reporter=json',
+          `--outputFile.json=${out}`,
+        ],
+      }
+    : {
+        bin: resolve(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'),
+        args: ['--config', config, '--ci', '--json', `--outputFile=${out}`],
+      }
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
   const sorted = [...values].sort((a, b) => a - b)

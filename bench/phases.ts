@@ -16,7 +16,7 @@ import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type AppsRunner, appsArgs, generateApps } from './apps.ts'
-import { intFlag, median, quantile, ROOT, round, run, table } from './lib.ts'
+import { intFlag, median, quantile, round, run, table } from './lib.ts'
 import { generateSuite, runnerArgs } from './suite.ts'
 
 const { values: argv } = parseArgs({
@@ -102,7 +102,7 @@ type ModeName = 'plain' | 'netsan'
 
 function command(mode: ModeName, json: string): { bin: string; args: string[] } {
   const c =
-    suite === 'apps' ? appsArgs(runner, mode, json, ROOT) : runnerArgs(vitest ? 'vitest' : 'jest', mode, json)
+    suite === 'apps' ? appsArgs(runner, mode, json) : runnerArgs(vitest ? 'vitest' : 'jest', mode, json)
   c.args.push(vitest ? `--reporter=${reporter}` : `--reporters=${reporter}`)
   return c
 }

@@ -317,7 +317,7 @@ if (withApps) {
       cwd: appsProjects[runner],
       expected: appsSize.files * appsSize.tests,
       modes: ['plain', 'netsan'],
-      command: (mode, out) => appsArgs(runner, mode === 'netsan' ? 'netsan' : 'plain', out, ROOT),
+      command: (mode, out) => appsArgs(runner, mode === 'netsan' ? 'netsan' : 'plain', out),
     })
   }
 }

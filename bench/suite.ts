@@ -6,7 +6,7 @@
 import { cpSync, globSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ROOT } from './lib.ts'
+import { ROOT, runnerCommand } from './lib.ts'
 
 export const REQUESTS_PER_TEST = 5
 
@@ -198,21 +198,13 @@ export function generateSuite(dir: string, size: SuiteSize): Record<RunnerName, 
 /** The command line that runs `mode` of `runner` in its generated project; `out` receives a JSON report. */
 export function runnerArgs(runner: RunnerName, mode: Mode, out: string): { bin: string; args: string[] } {
   const config = mode === 'netsan' || mode === 'handles' ? mode : 'plain'
-  if (runner === 'vitest') {
-    const args = [
-      'run',
-      '--config',
-      `vitest.${config}.config.mjs`,
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${out}`,
-    ]
-    if (mode === 'option') args.push(OPTION_FLAG.vitest)
-    return { bin: join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), args }
-  }
-  const args = ['--config', `jest.${config}.config.js`, '--ci', '--json', `--outputFile=${out}`]
-  if (mode === 'option') args.push(OPTION_FLAG.jest)
-  return { bin: join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js'), args }
+  const command = runnerCommand(
+    runner,
+    runner === 'vitest' ? `vitest.${config}.config.mjs` : `jest.${config}.config.js`,
+    out,
+  )
+  if (mode === 'option') command.args.push(OPTION_FLAG[runner])
+  return command
 }
 
 /** Environment variables of a mode: `why` loads why-is-node-running in the runner and every worker. */
