@@ -20,7 +20,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const core = path.join(root, 'packages/core')
 const vitestEnv = path.join(root, 'packages/vitest-env')
 const comments = { legal: true, annotation: false, jsdoc: false }
-// What every fresh Vitest worker compiles (bench/README.md, "Loading"): ASCII source, so V8 keeps it as a
+// What every fresh Vitest worker compiles (bench/README.md, "A fresh Vitest worker, piece by piece"): ASCII source, so V8 keeps it as a
 // one-byte string (no UTF-8 decoding to two bytes), and no whitespace; names are kept (no mangling: wrapped
 // functions and error classes keep theirs), and the source map restores the original layout.
 const lean = {
@@ -32,8 +32,8 @@ const external = [/^node:/]
 
 async function bundleCore() {
   // The source maps carry the sources (sourcesContent), so the package ships no src/. The CommonJS
-  // build has none: it runs only in Jest's sandbox, where Jest maps only the files it transformed.
-  // The CommonJS build stays readable (no source map there); it is ASCII too.
+  // build has none: it runs only in Jest's sandbox, where Jest maps only the files it transformed; so
+  // it keeps its whitespace (readable as it is), and is ASCII too.
   for (const [file, format, sourcemap, shape] of [
     ['netsan.js', 'esm', true, lean],
     ['netsan.cjs', 'cjs', false, { charset: 'ascii' }],

@@ -51,6 +51,7 @@ export const nodeSetup: Environment['setup'] = (global) => {
     },
   }
 }
+const NODE: Environment = { name: 'node', viteEnvironment: 'ssr', setup: nodeSetup }
 
 /**
  * The environment netsan wraps: a built-in name ('node', 'jsdom', 'happy-dom', 'edge-runtime') or a
@@ -65,7 +66,7 @@ export async function loadBase(
   if (base === 'netsan') {
     throw invalid(`netsan: invalid value for option "base": received "netsan"; allowed: ${ALLOWED}`)
   }
-  if (base === 'node' && !forVm) return { name: 'node', viteEnvironment: 'ssr', setup: nodeSetup }
+  if (base === 'node' && !forVm) return NODE
   const env = (await loadBuiltins())[base]
   if (env) return env
   let mod: { default?: Environment }
