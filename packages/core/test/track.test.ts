@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import { PassThrough } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
 import undici, { request } from 'undici'
 import { statusOf, statusViaUndici, textOf } from '../fixtures/app/client.ts'
@@ -149,6 +150,31 @@ describe('bodies', () => {
     res.pause()
     const leak = only(await scope.end(), 'body')
     assert.match(leak.description, /read only partly/)
+  })
+
+  test('http.get response piped into a stream nobody reads is a body leak (node-fetch)', async () => {
+    // node-fetch pipes each response into a PassThrough, the Response's body: flowing until the first
+    // backpressure, yet nobody reads it. settleMs 0: judged while it still flows.
+    const scope = track({ root: ROOT, settleMs: 0 })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    )
+    const body = res.pipe(new PassThrough())
+    assert.equal(res.readableFlowing, true)
+    const leak = only(await scope.end(), 'body')
+    assert.match(leak.description, /1048576-byte body/)
+    body.destroy()
+  })
+
+  test('fixed: http.get response piped into a stream that is read', async () => {
+    const scope = track({ root: ROOT, settleMs: 0 })
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(`${srv.url}/big?bytes=1048576`, resolve),
+    )
+    const body = res.pipe(new PassThrough())
+    body.resume()
+    assert.deepEqual(await scope.end(), [])
+    await new Promise((r) => body.on('end', r))
   })
 
   test('HEAD and 204 responses are never leaks', async () => {

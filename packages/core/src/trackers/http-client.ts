@@ -44,6 +44,24 @@ function requestUrl(req: http.ClientRequest): string {
   return `${protocol}//${hostHeader}${req.path ?? '/'}`
 }
 
+/**
+ * A flowing response (resumed, a 'data' listener, piped) is being consumed, unless all it is piped into
+ * are streams nobody reads: node-fetch pipes each response into a PassThrough, its Response's body, and
+ * the response flows only until that fills up (a test that never reads the body ends while it still flows).
+ */
+function beingConsumed(res: http.IncomingMessage): boolean {
+  if (res.readableFlowing !== true) return false
+  const pipes: unknown = (res as { _readableState?: { pipes?: unknown } })._readableState?.pipes
+  if (!Array.isArray(pipes) || pipes.length === 0) return true
+  return pipes.some((dest) => !unreadReadable(dest))
+}
+
+/** A stream with a readable side that nothing has read or made flow yet. */
+function unreadReadable(stream: unknown): boolean {
+  const s = stream as { read?: unknown; readableFlowing?: boolean | null; readableDidRead?: boolean }
+  return typeof s?.read === 'function' && s.readableFlowing !== true && s.readableDidRead === false
+}
+
 function isFree(agent: http.Agent, socket: net.Socket): boolean {
   for (const list of Object.values(agent.freeSockets ?? {})) if (list?.includes(socket as never)) return true
   return false
@@ -212,13 +230,13 @@ export function installHttpClientTracker(engine: Engine): () => void {
             : `${length ? `${length}-byte body` : 'body'} ${res.readableDidRead ? 'read only partly' : 'never read'}`
         }`,
       // A response nobody listened to is dumped by Node itself (after this channel fired): not a leak. One
-      // that flows (resumed, piped, a 'data' listener) is being consumed: the documented fix, however long the
-      // rest of the body takes to arrive on a loaded machine. Paused again after a partial read, it is open.
+      // that is being consumed (flowing: see `beingConsumed`) is not either, however long the rest of its
+      // body takes to arrive on a loaded machine. Paused again after a partial read, it is open.
       isOpen: () =>
         !res.readableEnded &&
         !res.destroyed &&
         !(res as { _dumped?: boolean })._dumped &&
-        res.readableFlowing !== true &&
+        !beingConsumed(res) &&
         !(empty() && (!socket || socket.destroyed)),
       whenClosed: (done) => {
         if (res.readableEnded || res.destroyed) return done()
