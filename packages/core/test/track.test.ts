@@ -229,6 +229,24 @@ describe('requests', () => {
     }
   })
 
+  test('a node:http request whose events a test mocked settles when its socket closes, not at settleMs', async () => {
+    // http-proxy-middleware's unit tests make real ClientRequests with emit = jest.fn(): the request's
+    // 'close' never reaches a listener, though its failed connection closes the socket within ms.
+    const closed = net.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as net.AddressInfo
+    await new Promise((resolve) => closed.close(resolve))
+    const scope = track({ root: ROOT, settleMs: 5000 })
+    const req = new http.ClientRequest(`http://127.0.0.1:${port}/`)
+    req.emit = () => false
+    // Ended at once, as a synchronous test is: before Node hands the request its socket.
+    const started = performance.now()
+    assert.deepEqual(await scope.end(), [])
+    const waited = performance.now() - started
+    assert.ok(waited < 2500, `waited ${Math.round(waited)} ms: the settle deadline, not the socket's close`)
+    assert.equal(req.socket?.destroyed, true)
+  })
+
   test('fixed: aborted request', async () => {
     const scope = track({ root: ROOT })
     const ac = new AbortController()

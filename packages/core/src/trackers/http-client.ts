@@ -19,6 +19,9 @@ import {
   registry,
 } from './registry.ts'
 
+// node:timers' own, taken at load: fake timers a test installs replace only the globals.
+const { setImmediate } = process.getBuiltinModule('node:timers')
+
 const BODY_FIX = 'consume the response (res.resume(), or read it to the end) or destroy it (res.destroy())'
 const AGENT_FIX = 'call agent.destroy() when done, or share one http.Agent across requests'
 const UNENDED_FIX = 'finish the request with req.end() once its body is written, or abort it (req.destroy())'
@@ -106,8 +109,17 @@ export function installHttpClientTracker(engine: Engine): () => void {
       describe: () =>
         `${method} ${redactUrl(info.url)}${req.writableEnded ? '' : ', request body never finished (req.end() never called)'}, no response yet`,
       fix: () => (req.writableEnded ? undefined : UNENDED_FIX),
-      isOpen: () => !info.done && !req.destroyed,
-      whenClosed: (done) => (info.done || req.destroyed ? done() : (info.waiters ??= []).push(done)),
+      // A request whose socket is destroyed is over: Node destroys it as that socket closes. Its own
+      // 'close' may never reach netsan: a test that replaced its emit (emit = jest.fn()) swallows it.
+      isOpen: () => !info.done && !req.destroyed && !req.socket?.destroyed,
+      whenClosed: (done) => {
+        if (info.done || req.destroyed || req.socket?.destroyed) return done()
+        ;(info.waiters ??= []).push(done)
+        const onSocket = () => (req.socket?.destroyed ? done() : req.socket?.once('close', done))
+        // Node hands a new request its socket on the next tick: a test that ends at once ends before.
+        if (req.socket) onSocket()
+        else setImmediate(onSocket)
+      },
       // Ended as a caller's AbortSignal ends it (Node destroys the request with an AbortError): retry
       // logic keyed on error codes (got, undici's RetryAgent) treats it as the caller's own abort,
       // where 'socket hang up' (ECONNRESET) would be retried.
