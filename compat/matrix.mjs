@@ -4,7 +4,8 @@
 //   npm run test:matrix                  full matrix (downloads into the cache on first use)
 //   npm run test:matrix -- --write-doc   …and regenerate the table in docs/compatibility.md
 //   npm run test:matrix -- --quick       CI subset: Node 24 from the repo, bundled undici + the repo's
-//                                        undici 8, core client cells; no download, no install
+//                                        undici 8, the client cells of the repo's devDependencies (axios,
+//                                        got, node-fetch, nock, ws); no download, no install
 //   options: --json (results on stdout), --only <text> (cells whose name contains it),
 //            --cache <dir> (default $NETSAN_MATRIX_CACHE or ~/.cache/netsan-matrix),
 //            --source <git revision> (test netsan as committed there, built in the cache from
@@ -382,12 +383,23 @@ async function main() {
   let clientsDir
   const runners = []
   const rootManifest = (n) => manifest(REPO, n)
+  // Where the client cells' entries are (clients.mjs, msw.mjs): the packages must resolve from there.
+  let entriesDir
   if (args.quick) {
     undiciDirs.set(rootManifest('undici').version.split('.')[0], REPO)
+    // The repository's devDependencies: axios, got and node-fetch, in CI too (node-fetch's leak was lost
+    // once with only the full matrix to notice). Their entries live under node_modules, whence they resolve.
+    if (['axios', 'got', 'node-fetch'].every((n) => rootManifest(n))) {
+      clientsDir = REPO
+      entriesDir = path.join(REPO, 'node_modules', '.cache', 'netsan-matrix-clients')
+      fs.mkdirSync(entriesDir, { recursive: true })
+      writeClientEntries(entriesDir)
+    }
   } else {
     for (const major of UNDICI_MAJORS)
       undiciDirs.set(String(major), await install(`undici${major}`, [`undici@${major}`]))
     clientsDir = await install('clients', CLIENTS)
+    entriesDir = clientsDir
     writeClientEntries(clientsDir)
     // Each runner major twice: the floor of the adapters' peerDependencies and the latest release.
     const isolated = [
@@ -482,7 +494,7 @@ async function main() {
     await clientProcess(node, nodeVersion, 'clients', byCell, nodeCol, [
       '--group',
       'node',
-      ...(clientsDir ? ['--clients', clientsDir] : []),
+      ...(clientsDir ? ['--clients', entriesDir] : []),
       ...(skip.length ? ['--skip', skip.join(',')] : []),
     ])
     for (const [name, why] of naClients)
@@ -492,7 +504,7 @@ async function main() {
       for (const row of ['nock 15 (fetch)', 'nock 15 (node:http)'])
         record({ section: 'clients', node: nodeVersion, row, col: nodeCol(), status: 'n/a', detail: nockWhy })
     else await clientProcess(node, nodeVersion, 'clients', byCell, nodeCol, ['--group', 'nock'])
-    if (clientsDir) {
+    if (clientsDir && manifest(clientsDir, 'msw')) {
       const mswWhy = outOfEngines(clientsDir, 'msw', nodeVersion)
       if (mswWhy)
         for (const row of ['msw (fetch)', 'msw (node:http)'])
@@ -509,7 +521,7 @@ async function main() {
           '--group',
           'msw',
           '--clients',
-          clientsDir,
+          entriesDir,
         ])
     }
     for (const runner of runners) {
