@@ -494,7 +494,7 @@ async function main() {
     await clientProcess(node, nodeVersion, 'clients', byCell, nodeCol, [
       '--group',
       'node',
-      ...(clientsDir ? ['--clients', entriesDir] : []),
+      ...(entriesDir ? ['--clients', entriesDir] : []),
       ...(skip.length ? ['--skip', skip.join(',')] : []),
     ])
     for (const [name, why] of naClients)

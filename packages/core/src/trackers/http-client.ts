@@ -100,6 +100,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
     infos.set(req, info)
     owner.stats.requestStarted()
     const method = req.method ?? 'GET'
+    // A request whose socket is destroyed is over: Node destroys it as that socket closes. Its own
+    // 'close' may never reach netsan: a test that replaced its emit (emit = jest.fn()) swallows it.
+    const open = () => !info.done && !req.destroyed && !req.socket?.destroyed
     const resource = new Resource({
       kind: 'request',
       checkAt: 'test',
@@ -109,11 +112,9 @@ export function installHttpClientTracker(engine: Engine): () => void {
       describe: () =>
         `${method} ${redactUrl(info.url)}${req.writableEnded ? '' : ', request body never finished (req.end() never called)'}, no response yet`,
       fix: () => (req.writableEnded ? undefined : UNENDED_FIX),
-      // A request whose socket is destroyed is over: Node destroys it as that socket closes. Its own
-      // 'close' may never reach netsan: a test that replaced its emit (emit = jest.fn()) swallows it.
-      isOpen: () => !info.done && !req.destroyed && !req.socket?.destroyed,
+      isOpen: open,
       whenClosed: (done) => {
-        if (info.done || req.destroyed || req.socket?.destroyed) return done()
+        if (!open()) return done()
         ;(info.waiters ??= []).push(done)
         const onSocket = () => (req.socket?.destroyed ? done() : req.socket?.once('close', done))
         // Node hands a new request its socket on the next tick: a test that ends at once ends before.
