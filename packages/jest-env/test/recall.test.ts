@@ -54,6 +54,20 @@ const LEAKS = [
     text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[\s\S]*fix: end the request body stream/,
     at: `unfinished.test.js:${lineOf('recall', 'unfinished.test.js', 'LEAK:undici-no-end')}`,
   },
+  {
+    file: 'piped.test.js',
+    test: 'response piped into a stream nobody reads leaks',
+    words: 'unconsumed response body',
+    text: /GET http:\/\/127\.0\.0\.1:\d+\/big → 200, 1048576-byte body read only partly\n/,
+    at: `piped.test.js:${lineOf('recall', 'piped.test.js', 'LEAK:piped')}`,
+  },
+  {
+    file: 'piped.test.js',
+    test: 'request with a mocked emit left in flight leaks',
+    words: 'in-flight request',
+    text: /GET http:\/\/127\.0\.0\.1:\d+\/hang, no response yet\n/,
+    at: `mockedRequest (piped.test.js:${lineOf('recall', 'piped.test.js', 'LEAK:mocked')}`,
+  },
 ]
 
 describe('jest-environment-netsan on Jest 30 (fixtures/recall)', () => {

@@ -53,6 +53,18 @@ const LEAKS = [
     text: /POST http:\/\/127\.0\.0\.1:\d+\/upload, request body never finished \(its stream never ended\), no response yet\n[\s\S]*fix: end the request body stream/,
     at: lineOf('recall', 'unfinished.test.ts', '// LEAK undici no end'),
   },
+  {
+    test: 'response piped into a stream nobody reads leaks',
+    kind: 'body',
+    text: /GET http:\/\/127\.0\.0\.1:\d+\/big → 200, 1048576-byte body read only partly\n/,
+    at: lineOf('recall', 'piped.test.ts', '// LEAK piped'),
+  },
+  {
+    test: 'request with a mocked emit left in flight leaks',
+    kind: 'request',
+    text: /GET http:\/\/127\.0\.0\.1:\d+\/hang, no response yet\n/,
+    at: `mockedRequest (${lineOf('recall', 'piped.test.ts', '// LEAK mocked')}`,
+  },
 ] as const
 
 describe('vitest-environment-netsan on real Vitest (recall suite)', () => {
