@@ -157,6 +157,25 @@ export class Engine implements ScopeHost {
 
 const KEY = Symbol.for('netsan.engine.v1')
 
+/**
+ * Where every copy of netsan (Jest's sandbox has its own) learns that a session runs with mode 'off': a
+ * count of such sessions, so that the helpers a test calls do nothing then, as the rest of netsan does.
+ */
+export const OFF_KEY = Symbol.for('netsan.off.v1')
+
+/** Counts a session with mode 'off' in (+1) or out (-1) of `realm`. */
+export function markOff(realm: object, delta: 1 | -1): void {
+  const g = realm as Record<symbol, number | undefined>
+  const n = (g[OFF_KEY] ?? 0) + delta
+  if (n > 0) g[OFF_KEY] = n
+  else delete g[OFF_KEY]
+}
+
+/** Whether a session with mode 'off' runs in this realm. */
+export function isOff(): boolean {
+  return ((globalThis as Record<symbol, unknown>)[OFF_KEY] ?? 0) !== 0
+}
+
 /** The one engine of this process, shared by every copy of netsan. */
 export function getEngine(): Engine {
   const g = globalThis as unknown as Record<symbol, Engine | undefined>

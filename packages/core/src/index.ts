@@ -2,7 +2,7 @@
  * netsan: a network-leak sanitizer for test runners.
  * The public API lives here; everything else is internal.
  */
-import { getEngine } from './engine.ts'
+import { getEngine, isOff } from './engine.ts'
 import { ErrorCodes, LeakError, NetsanError } from './errors.ts'
 import { formatLeaks } from './format.ts'
 import { type CheckOptions, resolveCheckOptions, resolveOptions } from './options.ts'
@@ -73,9 +73,11 @@ export function track(options?: NetsanOptions): Scope {
   return scope
 }
 
-function currentScope(what: string): Scope {
+/** The scope a helper acts on; none while netsan is off (mode 'off', NETSAN=off): the helpers do nothing then. */
+function currentScope(what: string): Scope | undefined {
   const engine = getEngine()
   if (!engine.installed) {
+    if (isOff()) return undefined
     throw new NetsanError(
       ErrorCodes.NO_SCOPE,
       `netsan: ${what} needs netsan to be active: use testEnvironment/environment 'netsan', or call track() first`,
@@ -91,6 +93,7 @@ function currentScope(what: string): Scope {
 export async function expectNoLeakedConnections(options?: CheckOptions): Promise<void> {
   const { kinds, settleMs } = resolveCheckOptions(options)
   const scope = currentScope('expectNoLeakedConnections()')
+  if (!scope) return
   const { leaks, leaked } = await scope.check(kinds, settleMs)
   if (leaks.length > 0) {
     // Formatted and shaped as the adapter's reports are, even from a copy of netsan in Jest's sandbox.
@@ -121,5 +124,5 @@ export function allowLeaks(kind: LeakKind, reason: string): void {
       `netsan: allowLeaks() got kind ${JSON.stringify(kind)}; allowed: ${LEAK_KINDS.join(', ')}`,
     )
   }
-  currentScope('allowLeaks()').allow(kind, reason)
+  currentScope('allowLeaks()')?.allow(kind, reason)
 }

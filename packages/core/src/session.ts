@@ -1,6 +1,6 @@
 import { BaselineIndex, normalizeTestFile, readBaseline } from './baseline.ts'
 import { checkChurn } from './churn.ts'
-import { type Engine, getEngine } from './engine.ts'
+import { type Engine, getEngine, markOff } from './engine.ts'
 import { ErrorCodes, isLeakError, LeakError, NetsanError } from './errors.ts'
 import {
   type Colors,
@@ -83,7 +83,10 @@ export class Session {
     this.init = init
     this.project = init.project ?? ''
     this.presentation = { colors: init.colors, sourceLine: init.sourceLine, shape: init.shapeError }
-    if (options.mode === 'off') return
+    if (options.mode === 'off') {
+      markOff(globalThis, 1)
+      return
+    }
     this.baseline = loadBaseline(options.baseline)
     this.engine = getEngine()
     if (!this.engine.installed) this.engine.options = options
@@ -316,6 +319,7 @@ export class Session {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    if (this.options.mode === 'off') markOff(globalThis, -1)
     // Leaves the engine's stack at once (finish() does that before its first await).
     if (this.worker && !this.worker.ended) this.worker.finish().catch(() => {})
     if (this.engine?.presentation === this.presentation) this.engine.presentation = {}

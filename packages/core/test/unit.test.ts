@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { describe, test } from 'node:test'
 import {
   allowLeaks,
+  createSession,
   ErrorCodes,
   expectNoLeakedConnections,
   formatLeaks,
@@ -110,6 +111,15 @@ describe('public API without an active scope', () => {
       () => allowLeaks('pipes' as never, 'x'),
       (e: NetsanError) => e.code === ErrorCodes.INVALID_OPTION && /allowed: body, request/.test(e.message),
     )
+  })
+
+  test('while a session runs with mode off they do nothing, as the rest of netsan; after it, they say so again', async () => {
+    const session = createSession({ mode: 'off' }, { runner: 'vitest' })
+    assert.equal(session.engine, undefined)
+    await expectNoLeakedConnections()
+    allowLeaks('body', 'x')
+    session.dispose()
+    await assert.rejects(expectNoLeakedConnections(), (e: NetsanError) => e.code === ErrorCodes.NO_SCOPE)
   })
 })
 

@@ -105,10 +105,11 @@ export class JestLifecycle {
       project: projectName(globalConfig, projectConfig),
     })
     this.session = session
+    // Off, it only tells the sandbox so: the helpers a test calls there then do nothing.
+    this.detach = attachSandbox(session, sandbox)
     if (!session.engine) return
     this.exit = exitDiagnosis(this.config, session)
     this.exit.fileStarted()
-    this.detach = attachSandbox(session, sandbox)
     this.fileScope = session.startFile(fileName(session.options.root, this.context))
   }
 

@@ -3,6 +3,8 @@ import { API_KEY, type SandboxApi } from './api.ts'
 
 /** Where every copy of netsan finds the process-wide engine (packages/core/src/engine.ts). */
 const ENGINE_KEY = Symbol.for('netsan.engine.v1')
+/** Where it learns that netsan is off, so that the helpers a test calls do nothing (engine.ts). */
+const OFF_KEY = Symbol.for('netsan.off.v1')
 
 /**
  * Test code runs in a vm realm with its own globalThis. Three things make netsan work there:
@@ -12,7 +14,14 @@ const ENGINE_KEY = Symbol.for('netsan.engine.v1')
  */
 export function attachSandbox(session: Session, sandbox: typeof globalThis): () => void {
   const engine = session.engine
-  if (!engine) return () => {}
+  if (!engine) {
+    if (session.options.mode !== 'off') return () => {}
+    // The copy of netsan a test loads in the sandbox sees this realm's globalThis, not the session's.
+    Object.defineProperty(sandbox, OFF_KEY, { value: 1, configurable: true })
+    return () => {
+      delete (sandbox as unknown as Record<symbol, unknown>)[OFF_KEY]
+    }
+  }
   // The session's presentation (on the engine) shapes every LeakError for Jest, this copy's and the
   // sandbox's own copy's alike.
   const helpers: SandboxApi = { expectNoLeakedConnections, allowLeaks, isLeakError }

@@ -94,3 +94,15 @@ describe('jest-environment-netsan on Jest 30 (fixtures/recall)', () => {
     })
   }
 })
+
+// The piped body and the mocked request, with netsan off and in warn: the code under test runs as it does
+// without netsan (every test passes), and warn prints the same two leaks without failing anything.
+for (const mode of ['off', 'warn'] as const) {
+  test(`piped.test.js with NETSAN=${mode}: every test passes${mode === 'warn' ? ', the two leaks printed' : ''}`, async () => {
+    const run = await runJest('recall', ['piped.test.js'], { NETSAN: mode })
+    assert.equal(run.code, 0, run.output)
+    assert.equal(run.json?.numPassedTests, 4, run.output)
+    const printed = run.output.match(/left 1 network resource open/g)?.length ?? 0
+    assert.equal(printed, mode === 'warn' ? 2 : 0, run.output)
+  })
+}

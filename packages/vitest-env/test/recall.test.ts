@@ -95,3 +95,16 @@ describe('vitest-environment-netsan on real Vitest (recall suite)', () => {
     assert.doesNotMatch(run.output, /Unhandled (Rejection|Error)/)
   })
 })
+
+// The piped body and the mocked request, with netsan off and in warn: the code under test runs as it does
+// without netsan (every test passes, expectNoLeakedConnections() too), and warn prints the same two leaks.
+for (const mode of ['off', 'warn'] as const) {
+  test(`piped.test.ts with NETSAN=${mode}: every test passes${mode === 'warn' ? ', the two leaks printed' : ''}`, async () => {
+    const run = await runVitest('recall', { env: { NETSAN: mode }, args: ['piped.test.ts'] })
+    assert.equal(run.code, 0, run.output)
+    const passed = [...run.tests.values()].filter((t) => t.status === 'passed').length
+    assert.equal(passed, 4, run.output)
+    const printed = run.output.match(/left 1 network resource open/g)?.length ?? 0
+    assert.equal(printed, mode === 'warn' ? 2 : 0, run.output)
+  })
+}
